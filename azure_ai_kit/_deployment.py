@@ -1,0 +1,101 @@
+"""`Deployment`: one Azure OpenAI deployment on one resource, and how `model=` resolves to them.
+
+Resolution is pure: it turns `model=` into an ordered list of candidates (lower priority
+number first) and raises `DeploymentNotFoundError` before any HTTP when nothing matches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from ._exceptions import DeploymentNotFoundError
+
+__all__ = ["DEFAULT_API_VERSION", "Deployment", "resolve"]
+
+#: The latest GA dated data-plane version (WIRE.md, "URLs and versions").
+DEFAULT_API_VERSION = "2024-10-21"
+
+_V1_SUFFIX = "/openai/v1"
+
+
+@dataclass(frozen=True, eq=False)
+class Deployment:
+    """One deployment: its name on the resource, the resource endpoint, and how callers name it.
+
+    `aliases` are the logical names (`"chat"`, `"code"`, …) that `model=` may use; `model` is
+    the base model (`"gpt-4o-mini"`), also accepted by `model=`. Lower `priority` is tried
+    first. `api_version="v1"` (or an endpoint ending in `/openai/v1`) selects the v1 API.
+    `credential` overrides the client's credential for this deployment only.
+    Deployments compare by identity, so the same name on two resources are two members.
+    """
+
+    name: str
+    endpoint: str = field(kw_only=True)
+    model: str | None = field(default=None, kw_only=True)
+    aliases: tuple[str, ...] = field(default=(), kw_only=True)
+    priority: int = field(default=0, kw_only=True)
+    api_version: str | None = field(default=None, kw_only=True)
+    credential: Any = field(default=None, kw_only=True, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.name or "/" in self.name:
+            raise ValueError(f"deployment name {self.name!r} must be non-empty and contain no '/'")
+        # Accept a list for convenience; store a tuple so the dataclass stays immutable.
+        object.__setattr__(self, "aliases", tuple(self.aliases))
+        object.__setattr__(self, "endpoint", self.endpoint.rstrip("/"))
+
+    @property
+    def is_v1(self) -> bool:
+        """True when this deployment is called through the v1 API (`/openai/v1/…`)."""
+        return self.api_version == "v1" or self.endpoint.endswith(_V1_SUFFIX)
+
+    @property
+    def resource_endpoint(self) -> str:
+        """The endpoint without any `/openai/v1` suffix: `https://res.openai.azure.com`."""
+        if self.endpoint.endswith(_V1_SUFFIX):
+            return self.endpoint[: -len(_V1_SUFFIX)]
+        return self.endpoint
+
+    @property
+    def host(self) -> str:
+        """The endpoint's host name, used in logs and `status()`."""
+        return urlsplit(self.endpoint).hostname or self.endpoint
+
+    @property
+    def id(self) -> str:
+        """A readable unique label: `name@host`."""
+        return f"{self.name}@{self.host}"
+
+    @property
+    def effective_api_version(self) -> str | None:
+        """The `api-version` query value for the classic API; `None` on v1."""
+        if self.is_v1:
+            return None
+        return self.api_version or DEFAULT_API_VERSION
+
+
+def resolve(deployments: Sequence[Deployment], model: str) -> list[Deployment]:
+    """Return the deployments `model` names, ordered by priority (stable within a tier).
+
+    `model` is matched, in this order, as an alias, a deployment name, then a base model; the
+    first kind that matches anything wins, so an alias can never be shadowed by a model name.
+    """
+    for matches in (
+        lambda d: model in d.aliases,
+        lambda d: d.name == model,
+        lambda d: d.model == model,
+    ):
+        found = [d for d in deployments if matches(d)]
+        if found:
+            return sorted(found, key=lambda d: d.priority)
+    aliases = sorted({a for d in deployments for a in d.aliases})
+    names = sorted({d.name for d in deployments})
+    raise DeploymentNotFoundError(
+        f"no deployment matches model={model!r}; known aliases: {', '.join(aliases) or '(none)'}; "
+        f"deployments: {', '.join(names) or '(none)'}. Set AZURE_OPENAI_{model.upper()}_DEPLOYMENT "
+        "or pass deployments= to the client.",
+        model=model,
+    )
