@@ -1,0 +1,387 @@
+"""What both client twins share: configuration, deployment resolution, the per-call retry state,
+request shaping and result conversion. No I/O happens here.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Generic, TypeVar
+
+from ._auth import Auth, make_auth
+from ._deployment import Deployment, resolve
+from ._errors_map import Classified, classify
+from ._exceptions import AzureAIKitError, ConfigurationError, RateLimitedError
+from ._results import (
+    Attempt,
+    ChatResult,
+    EmbeddingResult,
+    ImageResult,
+    Usage,
+    completion_filter_from,
+    decode_images,
+    prompt_filter_from,
+)
+from ._retry import RetryPolicy
+from ._routing import DeploymentStatus, Router
+from ._settings import ALIASES, check_endpoint
+
+__all__ = ["CallState", "ClientBase", "Served", "build_messages"]
+
+logger = logging.getLogger("azure_ai_kit")
+
+T = TypeVar("T")
+
+#: `model=` defaults per method.
+DEFAULT_ALIAS = {"chat": "chat", "image": "image", "embedding": "embedding"}
+
+
+def build_messages(prompt: str | Sequence[Mapping[str, Any]], system: str | None) -> list[Any]:
+    """A prompt string becomes one user message; a list is used as given. `system` goes first."""
+    if isinstance(prompt, str):
+        messages: list[Any] = [{"role": "user", "content": prompt}]
+    else:
+        messages = list(prompt)
+        if not messages:
+            raise ValueError("messages is empty; pass a prompt string or at least one message")
+    if system is not None:
+        messages.insert(0, {"role": "system", "content": system})
+    return messages
+
+
+def wants_usage_chunk(deployment: Deployment) -> bool:
+    """`stream_options.include_usage` exists on v1 and previews from 2024-09-01 (WIRE.md)."""
+    version = deployment.effective_api_version
+    return version is None or (version.endswith("-preview") and version >= "2024-09-01")
+
+
+class Served:
+    """The HTTP facts of a successful attempt that end up on a result."""
+
+    __slots__ = ("deployment", "headers")
+
+    def __init__(self, deployment: Deployment, headers: Mapping[str, str]) -> None:
+        self.deployment = deployment
+        self.headers = headers
+
+    def fields(self, attempts: Sequence[Attempt]) -> dict[str, Any]:
+        """Keyword arguments for a result's `_Served` part."""
+        return {
+            "deployment": self.deployment.name,
+            "endpoint": self.deployment.endpoint,
+            "region": self.headers.get("x-ms-region"),
+            "request_id": self.headers.get("apim-request-id") or self.headers.get("x-request-id"),
+            "attempts": tuple(attempts),
+        }
+
+
+class CallState(Generic[T]):
+    """One call's journey through the retry loop; the twins drive it with tenacity.
+
+    The Router decides where each attempt goes; this object records what happened, decides
+    whether to try again and how long to wait, and builds the error raised at the end.
+    """
+
+    def __init__(self, client: ClientBase, candidates: list[Deployment], label: str) -> None:
+        self.client = client
+        self.router = client._router
+        self.policy = client._retry
+        self.candidates = candidates
+        self.label = label
+        self.started = client._clock()
+        self.attempts: list[Attempt] = []
+        self.last: Classified | None = None
+        self.next: Deployment | None = None
+        self.wait = 0.0
+        self.refreshed: set[int] = set()
+        self.previous: Deployment | None = None
+
+    # --- tenacity hooks -------------------------------------------------------------------
+    def should_retry(self, state: Any) -> bool:
+        """tenacity `retry=`: only errors the router can route around, or a wait can cure."""
+        return self.last is not None and self.last.retryable
+
+    def next_wait(self, state: Any) -> float:
+        """tenacity `wait=`: zero when some candidate is free now, else until the earliest is."""
+        if self.next is not None:
+            return 0.0
+        choice = self.router.choose(self.candidates)
+        if isinstance(choice, Deployment):
+            self.next, self.wait = choice, 0.0
+            if self.previous is not None and choice is not self.previous:
+                logger.info(
+                    "azure_ai_kit: %s failing over from %s to %s after %s",
+                    self.label, self.previous.id, choice.id, self.attempts[-1].error,
+                )  # fmt: skip
+        else:
+            self.wait = choice
+        return self.wait
+
+    def should_stop(self, state: Any) -> bool:
+        """tenacity `stop=`: attempt cap, or a wait that would overrun the call's deadline."""
+        elapsed = self.client._clock() - self.started
+        return (
+            state.attempt_number >= self.policy.max_attempts
+            or elapsed + self.wait > self.policy.deadline
+        )
+
+    # --- one attempt ----------------------------------------------------------------------
+    def begin(self) -> Deployment:
+        """Pick the deployment for this attempt, or raise when none is free right now."""
+        deployment, self.next = self.next, None
+        if deployment is None:
+            choice = self.router.choose(self.candidates)
+            if not isinstance(choice, Deployment):
+                self.wait = choice
+                error = RateLimitedError(
+                    f"every deployment for {self.label!r} is cooling down or unavailable; "
+                    f"the earliest is free in {choice:.1f}s",
+                    retry_after=choice,
+                )
+                self.last = Classified(error, "throttled", None, choice)
+                raise error
+            deployment = choice
+        return deployment
+
+    def succeeded(self, served: Served) -> list[Attempt]:
+        """Record a success; returns the attempts list for the result."""
+        headers = served.headers
+        self.router.record_success(
+            served.deployment,
+            remaining_tokens=_int_header(headers, "x-ratelimit-remaining-tokens"),
+            remaining_requests=_int_header(headers, "x-ratelimit-remaining-requests"),
+        )
+        self.attempts.append(Attempt(served.deployment.id, 200, None, self._waited()))
+        return self.attempts
+
+    def failed(self, deployment: Deployment, exc: BaseException) -> AzureAIKitError:
+        """Classify a failed attempt, tell the router, and return the kit error to raise."""
+        c = classify(exc, deployment.id, status_retryable=self.policy.retry_statuses)
+        self.last = c
+        kind = type(c.error).__name__
+        self.attempts.append(Attempt(deployment.id, c.status, kind, self._waited()))
+        if c.signal == "throttled":
+            retry_after = c.retry_after
+            if retry_after is None:
+                retry_after = self.policy.backoff(len(self.attempts))
+            self.router.record_throttled(deployment, retry_after, error=kind)
+        elif c.signal == "failure":
+            self.router.record_failure(deployment, kind)
+        elif c.signal == "auth" and self._refresh_token(deployment):
+            self.next = deployment  # same deployment, fresh token, no routing change
+        elif c.signal in ("auth", "broken"):
+            self.router.record_broken(deployment, kind)
+        else:
+            self.router.release(deployment)
+        logger.debug("azure_ai_kit: %s attempt on %s failed: %s", self.label, deployment.id, kind)
+        self.previous = deployment
+        c.error.attempts = tuple(self.attempts)
+        return c.error
+
+    def final(self, error: AzureAIKitError) -> AzureAIKitError:
+        """The error that leaves the call: carries every attempt and the wait Azure asked for."""
+        if self.next is not None:
+            self.router.release(self.next)
+            self.next = None
+        error.attempts = tuple(self.attempts)
+        if isinstance(error, RateLimitedError) and self.wait > 0:
+            error.retry_after = self.wait
+        return error
+
+    def _waited(self) -> float:
+        waited, self.wait = self.wait, 0.0
+        return waited
+
+    def _refresh_token(self, deployment: Deployment) -> bool:
+        key = id(deployment)
+        if key in self.refreshed:
+            return False
+        self.refreshed.add(key)
+        return self.client._auth_for(deployment).invalidate()
+
+
+def _int_header(headers: Mapping[str, str], name: str) -> int | None:
+    value = headers.get(name)
+    try:
+        number = int(value) if value is not None else None
+    except ValueError:
+        return None
+    return number if number is not None and number >= 0 else None
+
+
+class ClientBase:
+    """Everything the twins share that does no I/O."""
+
+    _asynchronous = False
+
+    def __init__(
+        self,
+        endpoint: str | None = None,
+        credential: Any = None,
+        *,
+        deployments: Mapping[str, str] | Sequence[Deployment] | None = None,
+        api_version: str | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._deployments = _build_deployments(endpoint, deployments, api_version)
+        self._credential = credential
+        self._auths: dict[int, Auth] = {}
+        self._retry = retry or RetryPolicy()
+        self._timeout = timeout
+        self._clock = clock
+        self._router = Router(self._deployments, clock=clock)
+        if credential is not None:
+            make_auth(credential, asynchronous=self._asynchronous)  # fail fast on a bad type
+        for d in self._deployments:
+            if credential is None and d.credential is None:
+                raise ConfigurationError(
+                    f"no credential for deployment {d.id}; pass credential= (an API key, "
+                    "AzureKeyCredential or DefaultAzureCredential()) or use from_env()"
+                )
+
+    @property
+    def deployments(self) -> tuple[Deployment, ...]:
+        """Every configured deployment, in configuration order."""
+        return tuple(self._deployments)
+
+    def status(self) -> list[DeploymentStatus]:
+        """Each deployment's state (healthy / cooling until T / broken), last error and quota."""
+        return self._router.status()
+
+    def _auth_for(self, deployment: Deployment) -> Auth:
+        auth = self._auths.get(id(deployment))
+        if auth is None:
+            credential = deployment.credential or self._credential
+            auth = make_auth(credential, asynchronous=self._asynchronous)
+            self._auths[id(deployment)] = auth
+        return auth
+
+    def _candidates(self, model: str | None, method: str) -> tuple[list[Deployment], str]:
+        label = model or DEFAULT_ALIAS[method]
+        return resolve(self._deployments, label), label
+
+    def __repr__(self) -> str:
+        names = ", ".join(d.id for d in self._deployments)
+        return f"{type(self).__name__}(deployments=[{names}])"
+
+
+def _build_deployments(
+    endpoint: str | None,
+    deployments: Mapping[str, str] | Sequence[Deployment] | None,
+    api_version: str | None,
+) -> list[Deployment]:
+    if deployments is None or not deployments:
+        raise ConfigurationError(
+            "no deployments configured; pass deployments={'chat': '<deployment name>', …} or set "
+            + ", ".join(ALIASES.values())
+        )
+    if isinstance(deployments, Mapping):
+        base = check_endpoint(endpoint, variable="endpoint= / AZURE_OPENAI_ENDPOINT")
+        by_name: dict[str, list[str]] = {}
+        for alias, name in deployments.items():
+            by_name.setdefault(name, []).append(alias)
+        return [
+            Deployment(name, endpoint=base, aliases=tuple(aliases), api_version=api_version)
+            for name, aliases in by_name.items()
+        ]
+    result = list(deployments)
+    for d in result:
+        if not isinstance(d, Deployment):
+            raise ConfigurationError(
+                f"deployments= must hold Deployment objects or be a mapping; got {type(d).__name__}"
+            )
+        check_endpoint(d.endpoint, variable=f"Deployment({d.name!r}).endpoint")
+    if endpoint is not None:
+        raise ConfigurationError("pass endpoint= only with the mapping form of deployments=")
+    return result
+
+
+def chat_result(completion: Any, served: Served, attempts: Sequence[Attempt]) -> ChatResult:
+    """Convert an `openai` ChatCompletion into a `ChatResult`."""
+    choice = completion.choices[0] if completion.choices else None
+    return ChatResult(
+        **served.fields(attempts),
+        text=(choice.message.content or "") if choice else "",
+        finish_reason=choice.finish_reason if choice else None,
+        usage=Usage.from_openai(completion.usage),
+        model=completion.model or None,
+        prompt_filter=prompt_filter_from(completion.model_extra),
+        completion_filter=completion_filter_from(choice.model_extra if choice else None),
+        raw=completion,
+    )
+
+
+def image_result(response: Any, served: Served, attempts: Sequence[Attempt]) -> ImageResult:
+    """Convert an `openai` ImagesResponse into an `ImageResult`."""
+    return ImageResult(
+        **served.fields(attempts),
+        images=decode_images(response.data or ()),
+        created=getattr(response, "created", None),
+        raw=response,
+    )
+
+
+def embedding_result(
+    response: Any, served: Served, attempts: Sequence[Attempt]
+) -> EmbeddingResult:
+    """Convert an `openai` CreateEmbeddingResponse into an `EmbeddingResult`."""
+    return EmbeddingResult(
+        **served.fields(attempts),
+        vectors=tuple(list(item.embedding) for item in sorted(response.data, key=_index)),
+        usage=Usage.from_openai(response.usage),
+        model=response.model or None,
+        raw=response,
+    )
+
+
+def _index(item: Any) -> int:
+    return int(item.index)
+
+
+def embedding_input(texts: str | Iterable[str]) -> str | list[str]:
+    """Validate embedding input: a string or a non-empty list of strings."""
+    if isinstance(texts, str):
+        return texts
+    items = list(texts)
+    if not items or not all(isinstance(t, str) for t in items):
+        raise ValueError("embed() takes a string or a non-empty list of strings")
+    return items
+
+
+def env_config(*, asynchronous: bool) -> dict[str, Any]:
+    """Client keyword arguments from `Settings` (env / `.env`) and the optional pool file."""
+    from ._auth import StaticToken, default_credential
+    from ._settings import Settings, load_pool_file
+
+    settings = Settings.load()
+    credential: Any
+    if settings.api_key is not None:
+        credential = settings.api_key
+    elif settings.ad_token is not None:
+        credential = StaticToken(settings.ad_token)
+    else:
+        credential = None  # resolved below, only if some deployment needs it
+    if settings.config_file is not None:
+        pool = load_pool_file(settings.config_file)
+        if credential is None and any(d.credential is None for d in pool):
+            credential = default_credential(asynchronous=asynchronous)
+        return {"deployments": pool, "credential": credential, "timeout": settings.timeout}
+    endpoint = check_endpoint(settings.endpoint)
+    mapping = settings.deployment_map()
+    if not mapping:
+        raise ConfigurationError(
+            "no deployments configured; set at least one of " + ", ".join(ALIASES.values())
+            + " (or AZURE_AI_KIT_CONFIG for a pool file)"
+        )
+    if credential is None:
+        credential = default_credential(asynchronous=asynchronous)
+    return {
+        "endpoint": endpoint,
+        "deployments": mapping,
+        "credential": credential,
+        "api_version": settings.api_version,
+        "timeout": settings.timeout,
+    }

@@ -1,0 +1,155 @@
+"""Map `openai` errors and Azure's error bodies (WIRE.md) onto the kit's error tree. Pure.
+
+`classify()` answers two questions about one failed attempt: which kit error describes it,
+and what the router should learn (throttled, transient failure, broken, or nothing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import openai
+
+from ._exceptions import (
+    AuthenticationError,
+    AzureAIKitError,
+    ContentFilteredError,
+    ContextLengthError,
+    DeploymentNotFoundError,
+    RateLimitedError,
+    ServiceError,
+)
+from ._results import CategoryResult, ContentFilterReport
+from ._retry import parse_retry_after
+
+__all__ = ["Classified", "classify", "completion_filtered"]
+
+Signal = Literal["throttled", "failure", "broken", "auth", "none"]
+
+_ROLE_HINT = (
+    "check the key (AZURE_OPENAI_API_KEY) matches this resource, or for Entra ID give the "
+    "principal the 'Cognitive Services OpenAI User' role on the resource"
+)
+
+
+@dataclass
+class Classified:
+    """One failed attempt, understood: the error to raise and the routing signal."""
+
+    error: AzureAIKitError
+    signal: Signal
+    status: int | None
+    retry_after: float | None = None
+
+    @property
+    def retryable(self) -> bool:
+        """Whether another attempt (same or other deployment) may succeed."""
+        return self.signal != "none"
+
+
+def _body(exc: openai.APIStatusError) -> Mapping[str, Any]:
+    body = exc.body
+    if isinstance(body, Mapping):
+        inner = body.get("error")
+        return inner if isinstance(inner, Mapping) else body
+    return {}
+
+
+def _filter_categories(body: Mapping[str, Any]) -> dict[str, CategoryResult]:
+    inner = body.get("innererror") or body.get("inner_error") or {}
+    results = None
+    if isinstance(inner, Mapping):
+        results = inner.get("content_filter_result") or inner.get("content_filter_results")
+    report = ContentFilterReport.from_json(results)
+    return dict(report.categories) if report else {}
+
+
+def classify(exc: BaseException, deployment: str, *, status_retryable: frozenset[int]) -> Classified:
+    """Turn an exception raised by an `openai` call into a `Classified` kit error."""
+    where: dict[str, Any] = {"deployment": deployment}
+    if isinstance(exc, openai.APITimeoutError):
+        return Classified(ServiceError(f"{deployment} timed out", **where), "failure", None)
+    if isinstance(exc, openai.APIConnectionError):
+        return Classified(
+            ServiceError(f"could not reach {deployment}: {exc.message}", **where), "failure", None
+        )
+    if not isinstance(exc, openai.APIStatusError):
+        return Classified(ServiceError(f"{deployment}: {exc}", **where), "none", None)
+
+    status = exc.status_code
+    body = _body(exc)
+    code = str(body.get("code") or "")
+    message = str(body.get("message") or exc.message)
+    info: dict[str, Any] = {**where, "status_code": status, "request_id": exc.request_id}
+
+    if status == 429:
+        wait = parse_retry_after(exc.response.headers, message)
+        throttled = RateLimitedError(
+            f"{deployment} is throttled (429): {message}", retry_after=wait, **info
+        )
+        return Classified(throttled, "throttled", status, wait)
+    if status in (401, 403):
+        return Classified(
+            AuthenticationError(f"{deployment} refused the credential ({status} {code}): "
+                                f"{message} — {_ROLE_HINT}", **info),
+            "auth", status,
+        )  # fmt: skip
+    if status == 404:
+        hint = (
+            "check the deployment name in the Azure portal (AI Foundry → Deployments)"
+            if code == "DeploymentNotFound"
+            else "check the endpoint and the api-version (OPENAI_API_VERSION)"
+        )
+        return Classified(
+            DeploymentNotFoundError(f"{deployment}: {message} — {hint}", **info), "broken", status
+        )
+    if code in ("content_filter", "content_policy_violation") or (
+        isinstance(body.get("innererror") or body.get("inner_error"), Mapping)
+        and status == 400
+    ):
+        categories = _filter_categories(body)
+        fired = sorted(name for name, c in categories.items() if c.filtered)
+        error = ContentFilteredError(
+            f"the prompt was blocked by Azure's content filter ({', '.join(fired) or code}); "
+            "rephrase it or ask your admin about the deployment's content filter policy",
+            source="prompt",
+            categories=categories,
+            **info,
+        )
+        return Classified(error, "none", status)
+    if code == "context_length_exceeded":
+        return Classified(
+            ContextLengthError(
+                f"{message} — shorten the prompt or lower max_tokens", **info
+            ),
+            "none", status,
+        )  # fmt: skip
+    if status >= 500 or status in status_retryable:
+        return Classified(
+            ServiceError(f"{deployment} failed ({status}): {message}", **info), "failure", status
+        )
+    return Classified(
+        ServiceError(f"{deployment} rejected the request ({status} {code}): {message}", **info),
+        "none",
+        status,
+    )
+
+
+def completion_filtered(
+    report: ContentFilterReport | None, text: str, deployment: str, request_id: str | None
+) -> ContentFilteredError:
+    """The error for a completion that Azure cut with `finish_reason: "content_filter"`."""
+    categories = dict(report.categories) if report else {}
+    fired = sorted(name for name, c in categories.items() if c.filtered)
+    return ContentFilteredError(
+        f"the completion was cut by Azure's content filter ({', '.join(fired) or 'unspecified'}); "
+        "the partial text is on .partial_text",
+        source="completion",
+        categories=categories,
+        partial_text=text,
+        deployment=deployment,
+        status_code=200,
+        request_id=request_id,
+    )

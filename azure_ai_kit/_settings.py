@@ -1,0 +1,198 @@
+"""`Settings`: configuration from the environment, a `.env` file, and an optional TOML pool file.
+
+Accepts openai's variable names, Semantic Kernel's deployment names, and the kit's own.
+Every failure becomes a `ConfigurationError` that names the variable to set; nothing secret
+is ever put in a message.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
+
+from ._deployment import DEFAULT_API_VERSION, Deployment
+from ._exceptions import ConfigurationError
+
+__all__ = ["ALIASES", "Settings", "check_endpoint", "load_pool_file"]
+
+#: The logical names the kit knows out of the box, with the variable that sets each.
+ALIASES: dict[str, str] = {
+    "chat": "AZURE_OPENAI_CHAT_DEPLOYMENT",
+    "code": "AZURE_OPENAI_CODE_DEPLOYMENT",
+    "image": "AZURE_OPENAI_IMAGE_DEPLOYMENT",
+    "embedding": "AZURE_OPENAI_EMBEDDING_DEPLOYMENT",
+}
+
+_LOOPBACK = {"localhost", "127.0.0.1", "::1"}
+
+
+def _env(*names: str) -> Any:
+    return Field(default=None, validation_alias=AliasChoices(*names))
+
+
+class Settings(BaseSettings):
+    """Configuration read from the environment and, when present, `.env` in the working directory.
+
+    Each field lists the variables it accepts, first match wins. Build it with `Settings()`
+    (or let `AzureAIClient.from_env()` do it); never at import time.
+    """
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    endpoint: str | None = _env("AZURE_OPENAI_ENDPOINT")
+    api_key: SecretStr | None = _env("AZURE_OPENAI_API_KEY")
+    ad_token: SecretStr | None = _env("AZURE_OPENAI_AD_TOKEN")
+    api_version: str = Field(
+        default=DEFAULT_API_VERSION,
+        validation_alias=AliasChoices("AZURE_OPENAI_API_VERSION", "OPENAI_API_VERSION"),
+    )
+    chat_deployment: str | None = _env(
+        "AZURE_OPENAI_CHAT_DEPLOYMENT", "AZURE_OPENAI_CHAT_DEPLOYMENT_NAME"
+    )
+    code_deployment: str | None = _env("AZURE_OPENAI_CODE_DEPLOYMENT")
+    image_deployment: str | None = _env("AZURE_OPENAI_IMAGE_DEPLOYMENT")
+    embedding_deployment: str | None = _env(
+        "AZURE_OPENAI_EMBEDDING_DEPLOYMENT", "AZURE_OPENAI_EMBEDDING_DEPLOYMENT_NAME"
+    )
+    config_file: Path | None = _env("AZURE_AI_KIT_CONFIG")
+    timeout: float = Field(default=60.0, gt=0, validation_alias=AliasChoices("AZURE_AI_KIT_TIMEOUT"))
+
+    @classmethod
+    def load(cls, **overrides: Any) -> Settings:
+        """Read settings, turning pydantic's errors into a `ConfigurationError` that names the variable."""
+        try:
+            return cls(**overrides)
+        except ValidationError as exc:
+            problems = []
+            for err in exc.errors(include_input=False, include_url=False):
+                field_name = str(err["loc"][0]) if err["loc"] else "?"
+                problems.append(f"{_variable_for(field_name)}: {err['msg']}")
+            raise ConfigurationError("invalid configuration: " + "; ".join(problems)) from None
+        except SettingsError as exc:
+            raise ConfigurationError(f"could not read the configuration: {exc}") from None
+
+    def deployment_map(self) -> dict[str, str]:
+        """Alias → deployment name for every alias variable that is set."""
+        names = {
+            "chat": self.chat_deployment,
+            "code": self.code_deployment,
+            "image": self.image_deployment,
+            "embedding": self.embedding_deployment,
+        }
+        return {alias: name for alias, name in names.items() if name}
+
+
+def _variable_for(field_name: str) -> str:
+    info = Settings.model_fields.get(field_name)
+    alias = info.validation_alias if info else None
+    if isinstance(alias, AliasChoices):
+        return str(alias.choices[0])
+    return field_name
+
+
+def check_endpoint(endpoint: str | None, *, variable: str = "AZURE_OPENAI_ENDPOINT") -> str:
+    """Validate an Azure endpoint and return it without a trailing slash.
+
+    Must be `https://…`; plain `http://` is allowed only for localhost / 127.0.0.1 (the emulator).
+    The path may be empty or `/openai/v1` (which selects the v1 API).
+    """
+    if not endpoint or not endpoint.strip():
+        raise ConfigurationError(
+            f"no Azure OpenAI endpoint configured; set {variable} "
+            "(e.g. https://my-resource.openai.azure.com) or pass endpoint="
+        )
+    value = endpoint.strip().rstrip("/")
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+    except ValueError:
+        host = None
+        parts = None
+    if parts is None or not host or parts.scheme not in ("https", "http"):
+        raise ConfigurationError(
+            f"{variable} is not a valid URL: expected https://<resource>.openai.azure.com"
+        )
+    if parts.scheme == "http" and host not in _LOOPBACK:
+        raise ConfigurationError(
+            f"{variable} must use https:// (plain http:// is allowed only for localhost); "
+            f"got a http:// URL for {host}"
+        )
+    if parts.path not in ("", "/openai/v1") or parts.query or parts.fragment:
+        raise ConfigurationError(
+            f"{variable} should be the resource URL only, like https://{host} "
+            f"(or https://{host}/openai/v1 for the v1 API); remove '{parts.path}' "
+            "and any query: the deployment and api-version are added per call"
+        )
+    return value
+
+
+def load_pool_file(path: Path, environ: Mapping[str, str] | None = None) -> list[Deployment]:
+    """Read a TOML pool file: `[[deployment]]` tables with name, endpoint, aliases, priority, ….
+
+    Keys are referenced by environment-variable name (`api_key_env = "EASTUS_KEY"`), never
+    inline; a table with an `api_key` entry is refused so a secret cannot sit in the file.
+    """
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
+
+    env = os.environ if environ is None else environ
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigurationError(
+            f"AZURE_AI_KIT_CONFIG points at {path}, which does not exist"
+        ) from None
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigurationError(f"cannot read pool file {path} (AZURE_AI_KIT_CONFIG): {exc}") from None
+    tables = data.get("deployment")
+    if not isinstance(tables, list) or not tables:
+        raise ConfigurationError(
+            f"pool file {path} has no [[deployment]] tables; see .env.example for the format"
+        )
+    deployments = []
+    for index, table in enumerate(tables):
+        where = f"{path} [[deployment]] #{index + 1}"
+        if "api_key" in table:
+            raise ConfigurationError(
+                f"{where}: never put a key in the pool file; set api_key_env to the name of "
+                "an environment variable that holds it"
+            )
+        unknown = set(table) - {
+            "name", "endpoint", "model", "aliases", "priority", "api_version", "api_key_env",
+        }  # fmt: skip
+        if unknown:
+            raise ConfigurationError(f"{where}: unknown keys {sorted(unknown)}")
+        if "name" not in table or "endpoint" not in table:
+            raise ConfigurationError(f"{where}: 'name' and 'endpoint' are required")
+        credential = None
+        key_env = table.get("api_key_env")
+        if key_env is not None:
+            if not env.get(key_env):
+                raise ConfigurationError(f"{where}: api_key_env names {key_env}, which is not set")
+            credential = SecretStr(env[key_env])
+        try:
+            deployments.append(
+                Deployment(
+                    str(table["name"]),
+                    endpoint=check_endpoint(str(table["endpoint"]), variable=f"{where} endpoint"),
+                    model=table.get("model"),
+                    aliases=tuple(table.get("aliases", ())),
+                    priority=int(table.get("priority", 0)),
+                    api_version=table.get("api_version"),
+                    credential=credential,
+                )
+            )
+        except (TypeError, ValueError) as exc:
+            raise ConfigurationError(f"{where}: {exc}") from None
+    return deployments
