@@ -6,7 +6,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, TypeVar, cast
+from typing import Any, Literal, TypeVar, cast
 
 import httpx
 import openai
@@ -20,6 +20,7 @@ from ._core import (
     chat_result,
     embedding_input,
     embedding_result,
+    emulator_config,
     env_config,
     image_result,
     wants_usage_chunk,
@@ -78,13 +79,22 @@ class AsyncAzureAIClient(ClientBase):
         self._openai: dict[int, OpenAIClient] = {}
 
     @classmethod
-    def from_env(cls, **kwargs: Any) -> AsyncAzureAIClient:
+    def from_env(
+        cls, *, fallback: Literal["emulator"] | None = None, **kwargs: Any
+    ) -> AsyncAzureAIClient:
         """Build a client from `AZURE_OPENAI_*` variables, a `.env` file, or `AZURE_AI_KIT_CONFIG`.
 
         With no key set, authenticates with `DefaultAzureCredential` (Entra ID). Keyword
         arguments override what the environment says (e.g. `http_client=`, `retry=`).
+        `fallback="emulator"` uses the local emulator when no endpoint is configured, with a
+        notice on stderr (for samples and demos; the default is to raise `ConfigurationError`).
         """
-        return cls(**{**env_config(asynchronous=True), **kwargs})
+        return cls(**{**env_config(asynchronous=True, fallback=fallback), **kwargs})
+
+    @classmethod
+    def for_emulator(cls, emulator: Any = None, **kwargs: Any) -> AsyncAzureAIClient:
+        """A client wired to an in-process emulator (`azure_ai_kit.emulator`; default if None)."""
+        return cls(**{**emulator_config(emulator, asynchronous=True), **kwargs})
 
     # --- calls --------------------------------------------------------------------------------
     async def chat(
@@ -186,12 +196,16 @@ class AsyncAzureAIClient(ClientBase):
             extra = dict(kwargs)
             if "response_format" not in extra and "dall-e" in (d.model or d.name).lower():
                 extra["response_format"] = "b64_json"
-            raw = await client.images.with_raw_response.generate(model=d.name, prompt=prompt, **extra)
+            raw = await client.images.with_raw_response.generate(
+                model=d.name, prompt=prompt, **extra
+            )
             return raw.parse(), raw.headers
 
         response, served, attempts = await self._run(candidates, label, attempt)
         result = image_result(response, served, attempts)
-        return await result.with_downloads_async(self._download) if result.needs_download else result
+        return (
+            await result.with_downloads_async(self._download) if result.needs_download else result
+        )
 
     async def embed(
         self, texts: str | Iterable[str], *, model: str | None = None, **kwargs: Any
@@ -204,7 +218,9 @@ class AsyncAzureAIClient(ClientBase):
         candidates, label = self._candidates(model, "embedding")
 
         async def attempt(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
-            raw = await client.embeddings.with_raw_response.create(model=d.name, input=payload, **kwargs)
+            raw = await client.embeddings.with_raw_response.create(
+                model=d.name, input=payload, **kwargs
+            )
             return raw.parse(), raw.headers
 
         response, served, attempts = await self._run(candidates, label, attempt)
@@ -230,7 +246,7 @@ class AsyncAzureAIClient(ClientBase):
             retry=call.should_retry,
             wait=call.next_wait,
             stop=call.should_stop,
-            sleep=self._sleep,
+            sleep=self._pause,
             reraise=True,
         )
         try:
@@ -246,6 +262,11 @@ class AsyncAzureAIClient(ClientBase):
         except AzureAIKitError as exc:
             raise call.final(exc) from exc.__cause__
         raise AssertionError("unreachable: tenacity always returns or raises")  # pragma: no cover
+
+    async def _pause(self, seconds: float) -> None:
+        # Failover is immediate: tenacity asks for a 0 s wait, which needs no sleep.
+        if seconds > 0:
+            await self._sleep(seconds)
 
     async def _download(self, url: str) -> bytes:
         # SAS URLs carry their own authorisation; never send the key to blob storage.

@@ -19,7 +19,14 @@ from pydantic import SecretStr
 
 from ._exceptions import ConfigurationError
 
-__all__ = ["SCOPE", "AsyncTokenProvider", "Auth", "TokenProvider", "default_credential", "make_auth"]
+__all__ = [
+    "SCOPE",
+    "AsyncTokenProvider",
+    "Auth",
+    "TokenProvider",
+    "default_credential",
+    "make_auth",
+]
 
 #: The Entra ID scope for Azure OpenAI data-plane calls.
 SCOPE = "https://cognitiveservices.azure.com/.default"
@@ -86,7 +93,7 @@ class AsyncTokenProvider:
 
 
 class Auth:
-    """How one deployment authenticates: a key getter or a token provider. Never shows the secret."""
+    """How one deployment authenticates: a key getter or a token provider; never shows a secret."""
 
     def __init__(
         self,

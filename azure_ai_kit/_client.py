@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, TypeVar, cast
+from typing import Any, Literal, TypeVar, cast
 
 import httpx
 import openai
@@ -19,6 +19,7 @@ from ._core import (
     chat_result,
     embedding_input,
     embedding_result,
+    emulator_config,
     env_config,
     image_result,
     wants_usage_chunk,
@@ -75,13 +76,22 @@ class AzureAIClient(ClientBase):
         self._openai: dict[int, OpenAIClient] = {}
 
     @classmethod
-    def from_env(cls, **kwargs: Any) -> AzureAIClient:
+    def from_env(
+        cls, *, fallback: Literal["emulator"] | None = None, **kwargs: Any
+    ) -> AzureAIClient:
         """Build a client from `AZURE_OPENAI_*` variables, a `.env` file, or `AZURE_AI_KIT_CONFIG`.
 
         With no key set, authenticates with `DefaultAzureCredential` (Entra ID). Keyword
         arguments override what the environment says (e.g. `http_client=`, `retry=`).
+        `fallback="emulator"` uses the local emulator when no endpoint is configured, with a
+        notice on stderr (for samples and demos; the default is to raise `ConfigurationError`).
         """
-        return cls(**{**env_config(asynchronous=False), **kwargs})
+        return cls(**{**env_config(asynchronous=False, fallback=fallback), **kwargs})
+
+    @classmethod
+    def for_emulator(cls, emulator: Any = None, **kwargs: Any) -> AzureAIClient:
+        """A client wired to an in-process emulator (`azure_ai_kit.emulator`; default if None)."""
+        return cls(**{**emulator_config(emulator, asynchronous=False), **kwargs})
 
     # --- calls --------------------------------------------------------------------------------
     def chat(
@@ -227,7 +237,7 @@ class AzureAIClient(ClientBase):
             retry=call.should_retry,
             wait=call.next_wait,
             stop=call.should_stop,
-            sleep=self._sleep,
+            sleep=self._pause,
             reraise=True,
         )
         try:
@@ -243,6 +253,11 @@ class AzureAIClient(ClientBase):
         except AzureAIKitError as exc:
             raise call.final(exc) from exc.__cause__
         raise AssertionError("unreachable: tenacity always returns or raises")  # pragma: no cover
+
+    def _pause(self, seconds: float) -> None:
+        # Failover is immediate: tenacity asks for a 0 s wait, which must not yield or sleep.
+        if seconds > 0:
+            self._sleep(seconds)
 
     def _download(self, url: str) -> bytes:
         # SAS URLs carry their own authorisation; never send the key to blob storage.

@@ -5,6 +5,7 @@ request shaping and result conversion. No I/O happens here.
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
@@ -111,7 +112,7 @@ class CallState(Generic[T]):
             self.next, self.wait = choice, 0.0
             if self.previous is not None and choice is not self.previous:
                 logger.info(
-                    "azure_ai_kit: %s failing over from %s to %s after %s",
+                    "%s: failing over from %s to %s after %s",
                     self.label, self.previous.id, choice.id, self.attempts[-1].error,
                 )  # fmt: skip
         else:
@@ -174,7 +175,7 @@ class CallState(Generic[T]):
             self.router.record_broken(deployment, kind)
         else:
             self.router.release(deployment)
-        logger.debug("azure_ai_kit: %s attempt on %s failed: %s", self.label, deployment.id, kind)
+        logger.debug("%s: attempt on %s failed: %s", self.label, deployment.id, kind)
         self.previous = deployment
         c.error.attempts = tuple(self.attempts)
         return c.error
@@ -324,9 +325,7 @@ def image_result(response: Any, served: Served, attempts: Sequence[Attempt]) -> 
     )
 
 
-def embedding_result(
-    response: Any, served: Served, attempts: Sequence[Attempt]
-) -> EmbeddingResult:
+def embedding_result(response: Any, served: Served, attempts: Sequence[Attempt]) -> EmbeddingResult:
     """Convert an `openai` CreateEmbeddingResponse into an `EmbeddingResult`."""
     return EmbeddingResult(
         **served.fields(attempts),
@@ -351,12 +350,54 @@ def embedding_input(texts: str | Iterable[str]) -> str | list[str]:
     return items
 
 
-def env_config(*, asynchronous: bool) -> dict[str, Any]:
-    """Client keyword arguments from `Settings` (env / `.env`) and the optional pool file."""
+#: The emulator's default deployments, by alias (see `azure_ai_kit.emulator.Emulator.default`).
+EMULATOR_DEPLOYMENTS = {
+    "chat": "gpt-4o-mini",
+    "code": "gpt-4.1",
+    "image": "dall-e-3",
+    "embedding": "text-embedding-3-small",
+}
+
+
+def emulator_config(emulator: Any = None, *, asynchronous: bool) -> dict[str, Any]:
+    """Client keyword arguments for an in-process emulator (a new default one if not given)."""
+    import httpx
+
+    from .emulator import Emulator
+
+    emu = emulator if emulator is not None else Emulator.default()
+    http: httpx.Client | httpx.AsyncClient
+    if asynchronous:
+        http = httpx.AsyncClient(transport=emu.async_transport())
+    else:
+        http = httpx.Client(transport=emu.transport())
+    return {
+        "endpoint": emu.endpoint,
+        "credential": emu.api_key,
+        "deployments": dict(EMULATOR_DEPLOYMENTS),
+        "http_client": http,
+    }
+
+
+def env_config(*, asynchronous: bool, fallback: str | None = None) -> dict[str, Any]:
+    """Client keyword arguments from `Settings` (env / `.env`) and the optional pool file.
+
+    `fallback="emulator"` returns an in-process emulator's configuration when no endpoint
+    is configured at all, and says so on stderr; the library never falls back on its own.
+    """
     from ._auth import StaticToken, default_credential
     from ._settings import Settings, load_pool_file
 
+    if fallback not in (None, "emulator"):
+        raise ValueError(f"fallback must be None or 'emulator', not {fallback!r}")
     settings = Settings.load()
+    if fallback == "emulator" and settings.endpoint is None and settings.config_file is None:
+        print(
+            "azure-ai-kit: AZURE_OPENAI_ENDPOINT is not set; using the local emulator "
+            "(replies are synthetic). Set it in .env to use Azure.",
+            file=sys.stderr,
+        )
+        return emulator_config(asynchronous=asynchronous)
     credential: Any
     if settings.api_key is not None:
         credential = settings.api_key
@@ -373,7 +414,8 @@ def env_config(*, asynchronous: bool) -> dict[str, Any]:
     mapping = settings.deployment_map()
     if not mapping:
         raise ConfigurationError(
-            "no deployments configured; set at least one of " + ", ".join(ALIASES.values())
+            "no deployments configured; set at least one of "
+            + ", ".join(ALIASES.values())
             + " (or AZURE_AI_KIT_CONFIG for a pool file)"
         )
     if credential is None:

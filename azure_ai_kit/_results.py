@@ -48,7 +48,7 @@ class Usage:
 
 @dataclass(frozen=True)
 class Attempt:
-    """One HTTP attempt of a call: where it went, how it ended, how long the call waited before it."""
+    """One HTTP attempt of a call: where it went, how it ended, how long the call waited first."""
 
     deployment: str
     status: int | None
@@ -116,7 +116,7 @@ class ContentFilterReport:
 
 
 def prompt_filter_from(extra: Mapping[str, Any] | None) -> ContentFilterReport | None:
-    """Read the prompt's report from `prompt_filter_results` (a list for chat, an object for images)."""
+    """The prompt's report from `prompt_filter_results` (a list for chat, an object for images)."""
     if not extra:
         return None
     results = extra.get("prompt_filter_results")

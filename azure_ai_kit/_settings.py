@@ -64,11 +64,13 @@ class Settings(BaseSettings):
         "AZURE_OPENAI_EMBEDDING_DEPLOYMENT", "AZURE_OPENAI_EMBEDDING_DEPLOYMENT_NAME"
     )
     config_file: Path | None = _env("AZURE_AI_KIT_CONFIG")
-    timeout: float = Field(default=60.0, gt=0, validation_alias=AliasChoices("AZURE_AI_KIT_TIMEOUT"))
+    timeout: float = Field(
+        default=60.0, gt=0, validation_alias=AliasChoices("AZURE_AI_KIT_TIMEOUT")
+    )
 
     @classmethod
     def load(cls, **overrides: Any) -> Settings:
-        """Read settings, turning pydantic's errors into a `ConfigurationError` that names the variable."""
+        """Read settings; pydantic errors become a `ConfigurationError` naming the variable."""
         try:
             return cls(**overrides)
         except ValidationError as exc:
@@ -154,7 +156,9 @@ def load_pool_file(path: Path, environ: Mapping[str, str] | None = None) -> list
             f"AZURE_AI_KIT_CONFIG points at {path}, which does not exist"
         ) from None
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigurationError(f"cannot read pool file {path} (AZURE_AI_KIT_CONFIG): {exc}") from None
+        raise ConfigurationError(
+            f"cannot read pool file {path} (AZURE_AI_KIT_CONFIG): {exc}"
+        ) from None
     tables = data.get("deployment")
     if not isinstance(tables, list) or not tables:
         raise ConfigurationError(
