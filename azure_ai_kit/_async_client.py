@@ -26,7 +26,7 @@ from ._core import (
     wants_usage_chunk,
 )
 from ._deployment import Deployment
-from ._errors_map import completion_filtered
+from ._errors_map import ATTEMPT_ERRORS, completion_filtered
 from ._exceptions import AzureAIKitError
 from ._results import ChatResult, EmbeddingResult, ImageResult
 from ._retry import RetryPolicy
@@ -255,7 +255,7 @@ class AsyncAzureAIClient(ClientBase):
                     deployment = call.begin()
                     try:
                         value, headers = await attempt(self._openai_for(deployment), deployment)
-                    except (openai.OpenAIError, httpx.HTTPError) as exc:
+                    except ATTEMPT_ERRORS as exc:
                         raise call.failed(deployment, exc) from exc
                     served = Served(deployment, headers)
                     return value, served, call.succeeded(served)

@@ -25,7 +25,7 @@ from ._core import (
     wants_usage_chunk,
 )
 from ._deployment import Deployment
-from ._errors_map import completion_filtered
+from ._errors_map import ATTEMPT_ERRORS, completion_filtered
 from ._exceptions import AzureAIKitError
 from ._results import ChatResult, EmbeddingResult, ImageResult
 from ._retry import RetryPolicy
@@ -246,7 +246,7 @@ class AzureAIClient(ClientBase):
                     deployment = call.begin()
                     try:
                         value, headers = attempt(self._openai_for(deployment), deployment)
-                    except (openai.OpenAIError, httpx.HTTPError) as exc:
+                    except ATTEMPT_ERRORS as exc:
                         raise call.failed(deployment, exc) from exc
                     served = Served(deployment, headers)
                     return value, served, call.succeeded(served)

@@ -135,13 +135,15 @@ class CallState(Generic[T]):
             choice = self.router.choose(self.candidates)
             if not isinstance(choice, Deployment):
                 self.wait = choice
-                error = RateLimitedError(
-                    f"every deployment for {self.label!r} is cooling down or unavailable; "
-                    f"the earliest is free in {choice:.1f}s",
-                    retry_after=choice,
-                )
-                self.last = Classified(error, "throttled", None, choice)
-                raise error
+                # Report what made them unavailable, if this call saw it, over a generic wait.
+                if self.last is None or (self.last.status is None and not self.attempts):
+                    error = RateLimitedError(
+                        f"every deployment for {self.label!r} is cooling down or unavailable; "
+                        f"the earliest is free in {choice:.1f}s",
+                        retry_after=choice,
+                    )
+                    self.last = Classified(error, "throttled", None, choice)
+                raise self.last.error
             deployment = choice
         return deployment
 
@@ -233,7 +235,7 @@ class ClientBase:
         self._retry = retry or RetryPolicy()
         self._timeout = timeout
         self._clock = clock
-        self._router = Router(self._deployments, clock=clock)
+        self._router = Router(self._deployments, clock=clock, broken_for=self._retry.broken_for)
         if credential is not None:
             make_auth(credential, asynchronous=self._asynchronous)  # fail fast on a bad type
         for d in self._deployments:

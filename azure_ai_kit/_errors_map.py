@@ -6,11 +6,14 @@ and what the router should learn (throttled, transient failure, broken, or nothi
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import httpx
 import openai
+import pydantic
 
 from ._exceptions import (
     AuthenticationError,
@@ -24,7 +27,15 @@ from ._exceptions import (
 from ._results import CategoryResult, ContentFilterReport
 from ._retry import parse_retry_after
 
-__all__ = ["Classified", "classify", "completion_filtered"]
+__all__ = ["ATTEMPT_ERRORS", "Classified", "classify", "completion_filtered"]
+
+#: What a failed attempt may raise; anything else is a bug and propagates untouched.
+ATTEMPT_ERRORS = (
+    openai.OpenAIError,
+    httpx.HTTPError,
+    json.JSONDecodeError,
+    pydantic.ValidationError,
+)
 
 Signal = Literal["throttled", "failure", "broken", "auth", "none"]
 
@@ -66,7 +77,9 @@ def _filter_categories(body: Mapping[str, Any]) -> dict[str, CategoryResult]:
     return dict(report.categories) if report else {}
 
 
-def classify(exc: BaseException, deployment: str, *, status_retryable: frozenset[int]) -> Classified:
+def classify(
+    exc: BaseException, deployment: str, *, status_retryable: frozenset[int]
+) -> Classified:
     """Turn an exception raised by an `openai` call into a `Classified` kit error."""
     where: dict[str, Any] = {"deployment": deployment}
     if isinstance(exc, openai.APITimeoutError):
@@ -74,6 +87,12 @@ def classify(exc: BaseException, deployment: str, *, status_retryable: frozenset
     if isinstance(exc, openai.APIConnectionError):
         return Classified(
             ServiceError(f"could not reach {deployment}: {exc.message}", **where), "failure", None
+        )
+    if isinstance(exc, (json.JSONDecodeError, pydantic.ValidationError)):
+        return Classified(
+            ServiceError(f"{deployment} sent a malformed response ({type(exc).__name__})", **where),
+            "failure",
+            None,
         )
     if not isinstance(exc, openai.APIStatusError):
         return Classified(ServiceError(f"{deployment}: {exc}", **where), "none", None)
@@ -106,8 +125,7 @@ def classify(exc: BaseException, deployment: str, *, status_retryable: frozenset
             DeploymentNotFoundError(f"{deployment}: {message} — {hint}", **info), "broken", status
         )
     if code in ("content_filter", "content_policy_violation") or (
-        isinstance(body.get("innererror") or body.get("inner_error"), Mapping)
-        and status == 400
+        isinstance(body.get("innererror") or body.get("inner_error"), Mapping) and status == 400
     ):
         categories = _filter_categories(body)
         fired = sorted(name for name, c in categories.items() if c.filtered)

@@ -16,8 +16,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timezone
 
-import tenacity
-
 __all__ = ["RetryPolicy", "parse_retry_after"]
 
 # Strict on purpose: float() would also accept "nan", "inf", "1e3", "1_0" and non-ASCII digits.
@@ -138,6 +136,8 @@ class RetryPolicy:
       `min(cap, base * 2**(n-1))` seconds when Azure gave no Retry-After.
     - `jitter`: each backoff is scaled by a random factor in `[1 - jitter, 1 + jitter)`.
     - `retry_statuses`: HTTP statuses worth another attempt; any 5xx is always retryable.
+    - `broken_for`: seconds a deployment that answered 404 DeploymentNotFound, 401 or 403 is
+      left out of routing (then one probe request tests it again).
 
     ```python
     client = AzureAIClient.from_env(retry=RetryPolicy(max_attempts=3, deadline=20))
@@ -150,6 +150,7 @@ class RetryPolicy:
     backoff_cap: float = 8.0
     jitter: float = 0.2
     retry_statuses: frozenset[int] = _DEFAULT_STATUSES
+    broken_for: float = 300.0
 
     def __post_init__(self) -> None:
         if isinstance(self.max_attempts, bool) or not isinstance(self.max_attempts, int):
@@ -163,6 +164,8 @@ class RetryPolicy:
                 "backoff needs 0 <= backoff_base <= backoff_cap < inf, got "
                 f"backoff_base={self.backoff_base}, backoff_cap={self.backoff_cap}"
             )
+        if not 0 < self.broken_for < math.inf:
+            raise ValueError(f"broken_for must be > 0 seconds and finite, got {self.broken_for}")
         if not 0 <= self.jitter < 1:
             raise ValueError(f"jitter must be in [0, 1), got {self.jitter}")
         # Accept any iterable of ints (a set, a list) but keep the policy hashable.
@@ -184,38 +187,3 @@ class RetryPolicy:
         delay = min(self.backoff_cap, self.backoff_base * 2.0 ** min(failures - 1, 1000))
         draw = min(max(random(), 0.0), 1.0)
         return delay * (1.0 + self.jitter * (2.0 * draw - 1.0))
-
-
-class _WaitFromPolicy(tenacity.wait.wait_base):
-    """Tenacity wait strategy: Azure's own hint when it gave one, else the policy's backoff.
-
-    `hint(exc)` returns the seconds the failed attempt's error asked for (for example via
-    `parse_retry_after` on its response headers) or None.
-    """
-
-    def __init__(
-        self,
-        policy: RetryPolicy,
-        *,
-        hint: Callable[[BaseException], float | None] | None = None,
-        random: Callable[[], float] = _random.random,
-    ) -> None:
-        self._policy = policy
-        self._hint = hint
-        self._random = random
-
-    def __call__(self, retry_state: tenacity.RetryCallState) -> float:
-        outcome = retry_state.outcome
-        if self._hint is not None and outcome is not None and outcome.failed:
-            exc = outcome.exception()
-            hinted = self._hint(exc) if exc is not None else None
-            if hinted is not None:
-                return hinted
-        return self._policy.backoff(retry_state.attempt_number, random=self._random)
-
-
-def _stop_from_policy(policy: RetryPolicy) -> tenacity.stop.stop_base:
-    """Tenacity stop condition: the attempt cap or the deadline, whichever comes first."""
-    return tenacity.stop_after_attempt(policy.max_attempts) | tenacity.stop_after_delay(
-        policy.deadline
-    )

@@ -104,6 +104,14 @@ class _StreamBase:
 
     def _finish(self) -> None:
         assert self._served is not None
+        if self._acc.finish_reason is None:
+            # Every complete Azure stream ends its last choice with a finish_reason.
+            raise ServiceError(
+                f"the stream from {self._served.deployment.id} ended before the answer was "
+                "complete (no finish_reason); streams are not retried once text has reached you",
+                deployment=self._served.deployment.id,
+                attempts=self._attempts,
+            )
         self._result = self._acc.result(self._served, self._attempts)
         if self._acc.finish_reason == "content_filter":
             raise completion_filtered(

@@ -8,12 +8,14 @@ def test_summary(azure_client, azure_emulator):
 ```
 
 Fixtures: `azure_emulator` (a fresh default `Emulator` per test), `azure_client` (an
-`AzureAIClient` wired to it in-process, no sockets) and `async_azure_client` (the async twin).
+`AzureAIClient` wired to it in-process, no sockets), `async_azure_client` (the async twin) and
+`azure_clock` (the `FakeClock` both clients use, so retry waits take no real time).
 Script faults with `azure_emulator.script("gpt-4o-mini", Fault.throttle(retry_after=6))`.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -23,20 +25,38 @@ if TYPE_CHECKING:
     from . import AsyncAzureAIClient, AzureAIClient
     from .emulator import Emulator
 
-__all__ = ["async_azure_client", "azure_client", "azure_emulator"]
+__all__ = ["FakeClock", "async_azure_client", "azure_client", "azure_clock", "azure_emulator"]
 
 
-class _NoSleep:
-    """Records sleeps instead of sleeping, so retry tests stay fast."""
+class FakeClock:
+    """A clock that moves only when the client sleeps: retries and cooldowns without waiting.
 
-    def __init__(self) -> None:
+    Pass `clock=fake, sleep=fake.sleep` (async: `sleep=fake.asleep`) to a client; `slept`
+    lists every wait the client asked for, and `advance()` moves time by hand.
+    """
+
+    def __init__(self, start: float = 1_000.0) -> None:
+        self.now = start
         self.slept: list[float] = []
+        self._lock = threading.Lock()
 
-    def __call__(self, seconds: float) -> None:
-        self.slept.append(seconds)
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward without recording a sleep."""
+        with self._lock:
+            self.now += seconds
+
+    def sleep(self, seconds: float) -> None:
+        """Record the wait and move time forward by it, at once."""
+        with self._lock:
+            self.slept.append(seconds)
+            self.now += seconds
 
     async def asleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
+        """The async form of `sleep`."""
+        self.sleep(seconds)
 
 
 @pytest.fixture
@@ -48,18 +68,26 @@ def azure_emulator() -> Emulator:
 
 
 @pytest.fixture
-def azure_client(azure_emulator: Emulator) -> Iterator[AzureAIClient]:
+def azure_clock() -> FakeClock:
+    """The fake clock the client fixtures use: `azure_clock.slept` shows every retry wait."""
+    return FakeClock()
+
+
+@pytest.fixture
+def azure_client(azure_emulator: Emulator, azure_clock: FakeClock) -> Iterator[AzureAIClient]:
     """An `AzureAIClient` talking to `azure_emulator` in-process; retries never really sleep."""
     from . import AzureAIClient
 
-    client = AzureAIClient.for_emulator(azure_emulator, sleep=_NoSleep())
+    client = AzureAIClient.for_emulator(azure_emulator, clock=azure_clock, sleep=azure_clock.sleep)
     with client:
         yield client
 
 
 @pytest.fixture
-def async_azure_client(azure_emulator: Emulator) -> AsyncAzureAIClient:
+def async_azure_client(azure_emulator: Emulator, azure_clock: FakeClock) -> AsyncAzureAIClient:
     """An `AsyncAzureAIClient` talking to `azure_emulator` in-process."""
     from . import AsyncAzureAIClient
 
-    return AsyncAzureAIClient.for_emulator(azure_emulator, sleep=_NoSleep().asleep)
+    return AsyncAzureAIClient.for_emulator(
+        azure_emulator, clock=azure_clock, sleep=azure_clock.asleep
+    )

@@ -7,11 +7,10 @@ import math
 from typing import Any
 
 import pytest
-import tenacity
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from azure_ai_kit._retry import RetryPolicy, _stop_from_policy, _WaitFromPolicy
+from azure_ai_kit._retry import RetryPolicy
 
 
 def test_defaults() -> None:
@@ -104,32 +103,3 @@ def test_backoff_stays_within_jittered_cap(
     nominal = min(policy.backoff_cap, base * 2.0 ** min(failures - 1, 1000))
     assert math.isfinite(wait)
     assert nominal * (1 - jitter) - 1e-9 <= wait <= nominal * (1 + jitter) + 1e-9
-
-
-class Throttled(Exception):
-    def __init__(self, retry_after: float | None) -> None:
-        super().__init__("429")
-        self.retry_after = retry_after
-
-
-def test_tenacity_helpers_use_hint_then_backoff_and_stop_at_the_cap() -> None:
-    policy = RetryPolicy(max_attempts=4, backoff_base=1.0, jitter=0.0)
-    hints = iter([7.0, None, None])
-    slept: list[float] = []
-    calls = 0
-
-    def attempt() -> None:
-        nonlocal calls
-        calls += 1
-        raise Throttled(next(hints, None))
-
-    retrying = tenacity.Retrying(
-        stop=_stop_from_policy(policy),
-        wait=_WaitFromPolicy(policy, hint=lambda exc: getattr(exc, "retry_after", None)),
-        sleep=slept.append,
-        reraise=True,
-    )
-    with pytest.raises(Throttled):
-        retrying(attempt)
-    assert calls == 4
-    assert slept == [7.0, 2.0, 4.0]
