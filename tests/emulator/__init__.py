@@ -1,0 +1,1 @@
+"""Tests for azure_ai_kit.emulator."""

@@ -1,0 +1,92 @@
+"""Shared fixtures: an emulator with a fake clock and recorded (never real) sleeps."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import openai
+import pytest
+
+from azure_ai_kit.emulator import EmulatedDeployment, Emulator
+
+API_VERSION = "2024-10-21"
+
+
+class FakeClock:
+    """A clock that only moves when told to; ``sleep`` advances it and records the wait."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    async def async_sleep(self, seconds: float) -> None:
+        self.sleep(seconds)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def emu(clock: FakeClock) -> Emulator:
+    return Emulator.default(clock=clock, sleep=clock.sleep, async_sleep=clock.async_sleep)
+
+
+@pytest.fixture
+def limited(clock: FakeClock) -> Emulator:
+    """One small chat deployment: 180 RPM (3 per second, 30 per 10 s) and 30,000 TPM."""
+    deployment = EmulatedDeployment(
+        "gpt-4o-mini", kind="chat", model="gpt-4o-mini", tpm=30_000, rpm=180
+    )
+    return Emulator([deployment], clock=clock, sleep=clock.sleep, async_sleep=clock.async_sleep)
+
+
+@pytest.fixture
+def http(emu: Emulator) -> Iterator[httpx.Client]:
+    with httpx.Client(transport=emu.transport(), base_url=emu.endpoint) as client:
+        yield client
+
+
+@pytest.fixture
+def client(emu: Emulator) -> Iterator[openai.AzureOpenAI]:
+    with httpx.Client(transport=emu.transport()) as http_client:
+        yield openai.AzureOpenAI(
+            azure_endpoint=emu.endpoint,
+            api_key="emulator-key",
+            api_version=API_VERSION,
+            http_client=http_client,
+            max_retries=0,
+        )
+
+
+@pytest.fixture
+def v1(emu: Emulator) -> Iterator[openai.OpenAI]:
+    with httpx.Client(transport=emu.transport()) as http_client:
+        yield openai.OpenAI(
+            base_url=emu.endpoint + "/openai/v1/",
+            api_key="emulator-key",
+            http_client=http_client,
+            max_retries=0,
+        )
+
+
+def chat_path(deployment: str = "gpt-4o-mini", version: str | None = API_VERSION) -> str:
+    """The classic chat completions path (with ``api-version`` unless None)."""
+    path = f"/openai/deployments/{deployment}/chat/completions"
+    return path if version is None else f"{path}?api-version={version}"
+
+
+KEY = {"api-key": "emulator-key"}
+USER = [{"role": "user", "content": "Hello emulator. Tell me about foxes."}]
