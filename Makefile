@@ -15,15 +15,23 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The three samples on the in-process emulator, whatever .env says (AZURE_AI_KIT_EMULATOR=1).
 demo: $(STAMP)
-	$(BIN)/python -m azure_ai_kit._demo
+	@echo "== summariser: a long report, map-reduced across chunks =="
+	AZURE_AI_KIT_EMULATOR=1 $(BIN)/python samples/summariser.py samples/data/summariser/report.txt --style brief
+	@echo "\n== summariser: a short note, streamed =="
+	AZURE_AI_KIT_EMULATOR=1 $(BIN)/python samples/summariser.py samples/data/summariser/partnership.md --style tldr --stream
+	@echo "\n== image prompt studio =="
+	AZURE_AI_KIT_EMULATOR=1 $(BIN)/python samples/image_prompt.py "a watercolour fox reading a newspaper" --out build/images --force
+	@echo "\n== code helper =="
+	AZURE_AI_KIT_EMULATOR=1 $(BIN)/python samples/code_helper.py explain samples/data/code_helper/stats.py:1-10
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check azure_ai_kit tests
+	$(BIN)/ruff format --check azure_ai_kit tests samples
 
 typecheck: $(STAMP)
-	$(BIN)/mypy --strict azure_ai_kit
+	$(BIN)/mypy --strict azure_ai_kit samples
 
 unit: $(STAMP)
 	$(BIN)/pytest

@@ -35,6 +35,7 @@ from ._results import (
     GeneratedImage,
     ImageResult,
     Usage,
+    write_atomic,
 )
 from ._retry import RetryPolicy
 
@@ -74,6 +75,7 @@ __all__ = [
     "ServiceError",
     "Settings",
     "Usage",
+    "write_atomic",
 ]
 
 # name → module, for the names whose modules import openai or pydantic-settings.

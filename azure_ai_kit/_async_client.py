@@ -89,12 +89,19 @@ class AsyncAzureAIClient(ClientBase):
         `fallback="emulator"` uses the local emulator when no endpoint is configured, with a
         notice on stderr (for samples and demos; the default is to raise `ConfigurationError`).
         """
-        return cls(**{**env_config(asynchronous=True, fallback=fallback), **kwargs})
+        return cls._owning(env_config(asynchronous=True, fallback=fallback), kwargs)
 
     @classmethod
     def for_emulator(cls, emulator: Any = None, **kwargs: Any) -> AsyncAzureAIClient:
         """A client wired to an in-process emulator (`azure_ai_kit.emulator`; default if None)."""
-        return cls(**{**emulator_config(emulator, asynchronous=True), **kwargs})
+        return cls._owning(emulator_config(emulator, asynchronous=True), kwargs)
+
+    @classmethod
+    def _owning(cls, config: dict[str, Any], overrides: dict[str, Any]) -> AsyncAzureAIClient:
+        # An http_client the kit built for this client is the client's to close.
+        client = cls(**{**config, **overrides})
+        client._owns_http = "http_client" not in overrides
+        return client
 
     # --- calls --------------------------------------------------------------------------------
     async def chat(

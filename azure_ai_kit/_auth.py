@@ -137,6 +137,8 @@ def make_auth(credential: Any, *, asynchronous: bool) -> Auth:
     """Classify a credential and wrap it; raises `ConfigurationError` for anything unusable."""
     if isinstance(credential, SecretStr):
         secret = credential
+        if not secret.get_secret_value().strip():
+            raise ConfigurationError("the API key is empty; set AZURE_OPENAI_API_KEY")
         return Auth("key", key=secret.get_secret_value, description="API key")
     if isinstance(credential, str):
         if not credential.strip():

@@ -362,7 +362,11 @@ EMULATOR_DEPLOYMENTS = {
 
 
 def emulator_config(emulator: Any = None, *, asynchronous: bool) -> dict[str, Any]:
-    """Client keyword arguments for an in-process emulator (a new default one if not given)."""
+    """Client keyword arguments for an in-process emulator (a new default one if not given).
+
+    The aliases map as `EMULATOR_DEPLOYMENTS`; `gpt-image-1` is there too, by name, on the
+    preview api-version it needs (WIRE.md, "Images").
+    """
     import httpx
 
     from .emulator import Emulator
@@ -373,19 +377,27 @@ def emulator_config(emulator: Any = None, *, asynchronous: bool) -> dict[str, An
         http = httpx.AsyncClient(transport=emu.async_transport())
     else:
         http = httpx.Client(transport=emu.transport())
-    return {
-        "endpoint": emu.endpoint,
-        "credential": emu.api_key,
-        "deployments": dict(EMULATOR_DEPLOYMENTS),
-        "http_client": http,
-    }
+    deployments = [
+        Deployment(name, endpoint=emu.endpoint, aliases=(alias,), model=name)
+        for alias, name in EMULATOR_DEPLOYMENTS.items()
+    ]
+    deployments.append(
+        Deployment(
+            "gpt-image-1",
+            endpoint=emu.endpoint,
+            model="gpt-image-1",
+            api_version="2025-04-01-preview",
+        )
+    )
+    return {"credential": emu.api_key, "deployments": deployments, "http_client": http}
 
 
 def env_config(*, asynchronous: bool, fallback: str | None = None) -> dict[str, Any]:
     """Client keyword arguments from `Settings` (env / `.env`) and the optional pool file.
 
     `fallback="emulator"` returns an in-process emulator's configuration when no endpoint
-    is configured at all, and says so on stderr; the library never falls back on its own.
+    is configured at all, or when AZURE_AI_KIT_EMULATOR=1 asks for it, and says so on stderr;
+    without `fallback` the library never uses the emulator.
     """
     from ._auth import StaticToken, default_credential
     from ._settings import Settings, load_pool_file
@@ -393,6 +405,13 @@ def env_config(*, asynchronous: bool, fallback: str | None = None) -> dict[str, 
     if fallback not in (None, "emulator"):
         raise ValueError(f"fallback must be None or 'emulator', not {fallback!r}")
     settings = Settings.load()
+    if fallback == "emulator" and settings.use_emulator:
+        print(
+            "azure-ai-kit: AZURE_AI_KIT_EMULATOR is set; using the local emulator "
+            "(replies are synthetic).",
+            file=sys.stderr,
+        )
+        return emulator_config(asynchronous=asynchronous)
     if fallback == "emulator" and settings.endpoint is None and settings.config_file is None:
         print(
             "azure-ai-kit: AZURE_OPENAI_ENDPOINT is not set; using the local emulator "

@@ -93,9 +93,14 @@ def resolve(deployments: Sequence[Deployment], model: str) -> list[Deployment]:
             return sorted(found, key=lambda d: d.priority)
     aliases = sorted({a for d in deployments for a in d.aliases})
     names = sorted({d.name for d in deployments})
+    # Only the kit's own aliases have a variable; anything else is configured in code or a pool.
+    fix = (
+        f"set AZURE_OPENAI_{model.upper()}_DEPLOYMENT"
+        if model in ("chat", "code", "image", "embedding")
+        else "use one of those, or add it to deployments= / the AZURE_AI_KIT_CONFIG pool file"
+    )
     raise DeploymentNotFoundError(
         f"no deployment matches model={model!r}; known aliases: {', '.join(aliases) or '(none)'}; "
-        f"deployments: {', '.join(names) or '(none)'}. Set AZURE_OPENAI_{model.upper()}_DEPLOYMENT "
-        "or pass deployments= to the client.",
+        f"deployments: {', '.join(names) or '(none)'} — {fix}",
         model=model,
     )

@@ -110,8 +110,9 @@ def classify(
         )
         return Classified(throttled, "throttled", status, wait)
     if status in (401, 403):
+        label = str(status) if code in ("", str(status)) else f"{status} {code}"
         return Classified(
-            AuthenticationError(f"{deployment} refused the credential ({status} {code}): "
+            AuthenticationError(f"{deployment} refused the credential ({label}): "
                                 f"{message} — {_ROLE_HINT}", **info),
             "auth", status,
         )  # fmt: skip

@@ -7,6 +7,7 @@ Azure spells the filter fields two ways on the wire (WIRE.md); both are read.
 from __future__ import annotations
 
 import base64
+import functools
 import os
 import tempfile
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -24,6 +25,7 @@ __all__ = [
     "GeneratedImage",
     "ImageResult",
     "Usage",
+    "write_atomic",
 ]
 
 
@@ -252,6 +254,8 @@ def write_atomic(path: Path, data: bytes, *, overwrite: bool = True) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        if hasattr(os, "fchmod"):  # mkstemp makes it owner-only; use what open() would give
+            os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         if overwrite:
@@ -264,6 +268,14 @@ def write_atomic(path: Path, data: bytes, *, overwrite: bool = True) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+@functools.cache
+def _umask() -> int:
+    # os.umask can only be read by setting it; do it once, not on every write from any thread.
+    mask = os.umask(0o22)
+    os.umask(mask)
+    return mask
 
 
 def decode_images(data: Sequence[Any]) -> tuple[GeneratedImage, ...]:

@@ -8,13 +8,21 @@ is ever put in a message.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from ._deployment import DEFAULT_API_VERSION, Deployment
@@ -31,6 +39,7 @@ ALIASES: dict[str, str] = {
 }
 
 _LOOPBACK = {"localhost", "127.0.0.1", "::1"}
+_HOSTNAME = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*", re.ASCII)
 
 
 def _env(*names: str) -> Any:
@@ -67,6 +76,17 @@ class Settings(BaseSettings):
     timeout: float = Field(
         default=60.0, gt=0, validation_alias=AliasChoices("AZURE_AI_KIT_TIMEOUT")
     )
+    use_emulator: bool = Field(
+        default=False, validation_alias=AliasChoices("AZURE_AI_KIT_EMULATOR")
+    )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any, info: ValidationInfo) -> Any:
+        """`AZURE_OPENAI_API_KEY=` (as in .env.example) means "not set", not an empty value."""
+        if isinstance(value, str) and not value.strip() and info.field_name is not None:
+            return cls.model_fields[info.field_name].default
+        return value
 
     @classmethod
     def load(cls, **overrides: Any) -> Settings:
@@ -116,12 +136,23 @@ def check_endpoint(endpoint: str | None, *, variable: str = "AZURE_OPENAI_ENDPOI
     try:
         parts = urlsplit(value)
         host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
     except ValueError:
         host = None
         parts = None
-    if parts is None or not host or parts.scheme not in ("https", "http"):
+    if (
+        parts is None
+        or not host
+        or parts.scheme not in ("https", "http")
+        or not (_HOSTNAME.fullmatch(host) or ":" in host)  # a DNS name / IPv4, or IPv6
+    ):
         raise ConfigurationError(
             f"{variable} is not a valid URL: expected https://<resource>.openai.azure.com"
+        )
+    if parts.username is not None or parts.password is not None:
+        raise ConfigurationError(
+            f"{variable} must not contain a user name or password; pass the key as the "
+            "credential (AZURE_OPENAI_API_KEY) instead"
         )
     if parts.scheme == "http" and host not in _LOOPBACK:
         raise ConfigurationError(

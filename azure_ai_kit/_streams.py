@@ -17,6 +17,7 @@ from ._errors_map import completion_filtered
 from ._exceptions import AzureAIKitError, ServiceError
 from ._results import (
     Attempt,
+    CategoryResult,
     ChatChunk,
     ChatResult,
     ContentFilterReport,
@@ -74,13 +75,20 @@ class _Accumulator:
         )
 
 
+_SEVERITY = {"safe": 0, "low": 1, "medium": 2, "high": 3}
+
+
+def _rank(result: CategoryResult) -> tuple[bool, bool, int]:
+    return result.filtered, bool(result.detected), _SEVERITY.get(result.severity or "", -1)
+
+
 def _merge(old: ContentFilterReport | None, new: ContentFilterReport) -> ContentFilterReport:
-    """Keep the worst result per category across chunks."""
+    """Keep the worst result per category across chunks (filtered, detected, then severity)."""
     if old is None:
         return new
     categories = dict(old.categories)
     for name, result in new.categories.items():
-        if result.filtered or name not in categories:
+        if name not in categories or _rank(result) > _rank(categories[name]):
             categories[name] = result
     return ContentFilterReport(categories=categories, error=new.error or old.error)
 

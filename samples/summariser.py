@@ -1,0 +1,519 @@
+"""Summarise documents with Azure OpenAI: token-aware chunks, a concurrent map, one reduce.
+
+    python samples/summariser.py samples/data/summariser/report.txt --style brief
+
+Settings come from the environment or `.env` (see .env.example); with no AZURE_OPENAI_ENDPOINT
+it runs on the local emulator. Results go to stdout or --out; progress and errors to stderr.
+`python samples/summariser.py --help` lists the options, examples and exit codes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import json
+import math
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+
+from azure_ai_kit import (
+    AsyncAzureAIClient,
+    AuthenticationError,
+    AzureAIKitError,
+    ChatResult,
+    ConfigurationError,
+    ContentFilteredError,
+    ContextLengthError,
+    DeploymentNotFoundError,
+    RateLimitedError,
+    ServiceError,
+    Settings,
+    write_atomic,
+)
+
+SUPPORTED = (".txt", ".md", ".html", ".htm")
+STYLES = {
+    "bullets": "Write 3 to 7 Markdown bullet points ('- '), most important first.",
+    "tldr": "Write one short paragraph that starts with 'TL;DR:'.",
+    "brief": "Write an executive brief in Markdown with the headings '## Summary', "
+    "'## Key points' (bullets), '## Risks and open questions' and '## Next steps'.",
+}
+MAP_PROMPT = (
+    "You summarise one part of a longer document. Write concise bullet notes of its facts, "
+    "figures, names and decisions. Use only the text; never invent. No introduction."
+)
+MAP_MAX_TOKENS = 400
+MAX_SPLITS = 3  # a chunk too long for the model is halved at most this many times
+EXIT_FAILED, EXIT_USAGE, EXIT_FILTERED, EXIT_UNAVAILABLE, EXIT_AUTH = 1, 2, 3, 4, 5
+Counter = Callable[[str], int]
+
+
+class InputError(Exception):
+    """An input that cannot be read, or an output that must not be overwritten (exit 2)."""
+
+
+@dataclass
+class Document:
+    name: str
+    text: str
+
+
+# --- input -------------------------------------------------------------------------------------
+class _HTMLText(HTMLParser):
+    """Collects the visible text of a page: no script/style, block elements become paragraphs."""
+
+    SKIP = frozenset({"script", "style", "noscript", "template", "nav", "title"})
+    BLOCK = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skipping = 0  # depth inside script/style/…
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.SKIP:
+            self.skipping += 1
+        elif tag in self.BLOCK:
+            self.parts.append("\n\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.SKIP:
+            self.skipping = max(0, self.skipping - 1)
+        elif tag in self.BLOCK:
+            self.parts.append("\n\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.parts.append(data)
+
+
+def html_to_text(markup: str) -> str:
+    """The readable text of an HTML page, one paragraph per block, whitespace collapsed."""
+    parser = _HTMLText()
+    parser.feed(markup)
+    parser.close()
+    paragraphs = (" ".join(p.split()) for p in "".join(parser.parts).split("\n\n"))
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+def read_file(path: Path) -> Document:
+    if path.suffix.lower() not in SUPPORTED:
+        raise InputError(f"{path}: unsupported file type (supported: {', '.join(SUPPORTED)})")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    try:
+        if b"\0" in data[:8192]:
+            raise UnicodeError
+        text = data.decode("utf-8-sig")
+    except UnicodeError:
+        raise InputError(f"{path}: looks binary or is not UTF-8 text") from None
+    return Document(path.name, html_to_text(text) if path.suffix.lower() in SUPPORTED[2:] else text)
+
+
+def read_inputs(names: list[str]) -> list[Document]:
+    """Files, folders (their supported files, sorted) or '-' for stdin; empty text is an error."""
+    docs: list[Document] = []
+    for name in names:
+        path = Path(name)
+        if name == "-":
+            docs.append(Document("stdin", sys.stdin.read()))
+        elif path.is_dir():
+            files = sorted(p for p in path.iterdir() if p.suffix.lower() in SUPPORTED)
+            if not files:
+                raise InputError(f"{path}: no {', '.join(SUPPORTED)} files in this folder")
+            docs.extend(read_file(p) for p in files if p.is_file())
+        else:
+            docs.append(read_file(path))
+    for doc in docs:
+        if not doc.text.strip():
+            raise InputError(f"{doc.name}: nothing to summarise (no text)")
+    return docs
+
+
+# --- chunking ----------------------------------------------------------------------------------
+def token_counter() -> tuple[Counter, str]:
+    """tiktoken's count when it is installed and its encoding loads, else ≈ 4 characters/token."""
+    try:
+        encoding = importlib.import_module("tiktoken").get_encoding("o200k_base")
+        encoding.encode("warm up")  # the encoding downloads on first use: fails offline
+    except Exception:
+        return (lambda text: math.ceil(len(text) / 4)), "estimated at 4 characters per token"
+    return (lambda text: len(encoding.encode(text))), "counted with tiktoken"
+
+
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def split_words(sentence: str, limit: int, count: Counter) -> list[str]:
+    """Cut a run-on "sentence" longer than a chunk between words."""
+    runs, run = [], ""
+    for word in sentence.split():
+        if run and count(f"{run} {word}") > limit:
+            runs.append(run)
+            run = ""
+        run = f"{run} {word}".lstrip()
+    return [*runs, run]
+
+
+def split_units(text: str, limit: int, count: Counter) -> list[str]:
+    """Paragraphs; the sentences of a paragraph over `limit`; word runs of a sentence over it.
+    Each unit keeps the separator that follows it, so a chunk is just `"".join(units)`."""
+    units: list[str] = []
+    for paragraph in re.split(r"\n\s*\n", text.strip()):
+        pieces = [paragraph] if count(paragraph) <= limit else SENTENCE_END.split(paragraph)
+        pieces = [
+            w for p in pieces for w in (split_words(p, limit, count) if count(p) > limit else [p])
+        ]
+        units += [p.strip() + " " for p in pieces[:-1]] + [pieces[-1].strip() + "\n\n"]
+    return units
+
+
+def chunk_text(text: str, limit: int, overlap: int, count: Counter) -> list[str]:
+    """Pack units into chunks of at most `limit` tokens. Each chunk starts with the last whole
+    sentences (up to `overlap` tokens) of the one before, so text at a boundary keeps context."""
+    chunks: list[str] = []
+    current: list[str] = []
+    for unit in split_units(text, limit, count):
+        if current and count("".join([*current, unit])) > limit:
+            chunks.append("".join(current))
+            carry = last_sentences(chunks[-1], min(overlap, limit - count(unit)), count)
+            current = [carry] if carry else []
+        current.append(unit)
+    return [chunk.strip() for chunk in [*chunks, "".join(current)] if chunk.strip()]
+
+
+def last_sentences(text: str, budget: int, count: Counter) -> str:
+    """The trailing whole sentences of `text` that fit in `budget` tokens, with its separator."""
+    kept = ""
+    for sentence in reversed(SENTENCE_END.split(text.strip())):
+        if count(f"{sentence} {kept}") > budget:
+            break
+        kept = f"{sentence} {kept}"
+    return kept.rstrip() + text[len(text.rstrip()) :] if kept else ""
+
+
+def halve(text: str) -> list[str]:
+    """Two halves, cut at the paragraph, sentence or word boundary nearest the middle."""
+    low, high = len(text) // 4, 3 * len(text) // 4
+    for boundary in (r"\n\s*\n", SENTENCE_END.pattern, r"\s+"):
+        cuts = [m.end() for m in re.finditer(boundary, text) if low <= m.start() <= high]
+        if cuts:
+            cut = min(cuts, key=lambda c: abs(c - len(text) // 2))
+            return [text[:cut].strip(), text[cut:].strip()]
+    return [text[: len(text) // 2], text[len(text) // 2 :]]
+
+
+# --- prompts -----------------------------------------------------------------------------------
+def final_prompt(args: argparse.Namespace) -> str:
+    language = f"Write in {args.language}." if args.language else "Write in the text's language."
+    words = f" Use at most {args.max_words} words." if args.max_words else ""
+    return (
+        f"You are a careful summariser. Use only facts in the text; never invent. "
+        f"{STYLES[args.style]} {language}{words}"
+    )
+
+
+def final_max_tokens(args: argparse.Namespace) -> int:
+    return int(args.max_words * 1.5) + 50 if args.max_words else 800
+
+
+# --- the summariser ----------------------------------------------------------------------------
+@dataclass
+class Section:
+    """One document's part of the output."""
+
+    name: str
+    summary: str | None = None  # None when the content filter blocked every chunk
+    notes: list[str] = field(default_factory=list)
+    streamed: bool = False  # the summary is already on stdout
+
+    def markdown(self, heading: bool) -> str:
+        parts = [f"## {self.name}"] if heading else []
+        parts += [self.summary.strip()] if self.summary else []
+        return "\n\n".join(parts + self.notes) + "\n"
+
+
+@dataclass
+class Summariser:
+    client: AsyncAzureAIClient
+    args: argparse.Namespace
+    count: Counter
+    limit: asyncio.Semaphore  # bounds the requests in flight
+    tokens: int = 0
+    requests: int = 0
+    unmetered_streams: int = 0
+    deployments: set[str] = field(default_factory=set)
+
+    def record(self, result: ChatResult) -> None:
+        self.requests += 1
+        self.tokens += result.usage.total_tokens
+        self.deployments.add(result.deployment)
+        self.unmetered_streams += result.usage.total_tokens == 0  # streams on older API versions
+        if result.finish_reason == "length":
+            status("warning: a reply reached its token limit and was cut short")
+
+    async def ask(self, system: str, text: str, max_tokens: int, echo: str | None = None) -> str:
+        """One chat call. With `echo`, stream the reply to stdout (after `echo`) as it arrives."""
+        options = {"system": system, "model": self.args.deployment, "max_tokens": max_tokens}
+        async with self.limit:
+            if echo is None:
+                result = await self.client.chat(text, **options)
+            else:
+                async with self.client.stream_chat(text, **options) as stream:
+                    print(echo, end="")
+                    async for chunk in stream:
+                        print(chunk.text, end="", flush=True)
+                result = stream.result
+        self.record(result)
+        return result.text
+
+    async def summarise_part(self, text: str, depth: int = 0) -> str:
+        """Map one chunk. A chunk too long for the model is halved and retried (bounded)."""
+        try:
+            return await self.ask(MAP_PROMPT, text, MAP_MAX_TOKENS)
+        except ContextLengthError:
+            if depth >= MAX_SPLITS:
+                raise
+            halves = halve(text)
+            return "\n".join(
+                await asyncio.gather(*(self.summarise_part(h, depth + 1) for h in halves))
+            )
+
+    async def combine(self, name: str, partials: list[str], depth: int = 0) -> str:
+        """The reduce step: one call. Partials too long for the model are combined by halves."""
+        intro = f"Partial summaries of consecutive parts of {name}, in order:\n\n"
+        args = self.args
+        try:
+            text = intro + "\n\n".join(partials)
+            return await self.ask(final_prompt(args), text, final_max_tokens(args))
+        except ContextLengthError:
+            if depth >= MAX_SPLITS or len(partials) < 2:
+                raise
+            middle = len(partials) // 2
+            halves = [partials[:middle], partials[middle:]]
+            combined = await asyncio.gather(*(self.combine(name, h, depth + 1) for h in halves))
+            return await self.combine(name, combined, depth + 1)
+
+    async def document(self, doc: Document, heading: str) -> Section:
+        chunks = chunk_text(doc.text, self.args.chunk_tokens, self.args.overlap, self.count)
+        if len(chunks) == 1:  # short: one call, optionally streamed
+            stream = self.args.stream and not self.args.out
+            prompt, max_tokens = final_prompt(self.args), final_max_tokens(self.args)
+            try:
+                summary = await self.ask(prompt, chunks[0], max_tokens, heading if stream else None)
+                return Section(doc.name, summary, streamed=stream)
+            except ContentFilteredError as exc:
+                return Section(doc.name, notes=[blocked_note(doc.name, 1, 1, exc)])
+            except ContextLengthError:
+                chunks = halve(chunks[0])  # too long for this model after all: map and reduce
+        status(f"{doc.name}: {len(chunks)} chunks, up to {self.args.concurrency} at a time")
+        finished = 0
+
+        async def map_one(chunk: str) -> str | ContentFilteredError:
+            nonlocal finished
+            try:
+                return await self.summarise_part(chunk)
+            except ContentFilteredError as exc:
+                return exc  # reported below; the other chunks go on
+            finally:
+                finished += 1
+                progress(doc.name, finished, len(chunks))
+
+        results = await asyncio.gather(*(map_one(chunk) for chunk in chunks))
+        section = Section(doc.name)
+        partials = []
+        for n, result in enumerate(results, 1):
+            if isinstance(result, ContentFilteredError):
+                section.notes.append(blocked_note(doc.name, n, len(chunks), result))
+            else:
+                partials.append(f"Part {n}:\n{result}")
+        if partials:
+            section.summary = await self.combine(doc.name, partials)
+        return section
+
+
+def blocked_note(name: str, n: int, total: int, exc: ContentFilteredError) -> str:
+    why = ", ".join(exc.filtered_categories) or "unspecified"
+    what = "was blocked" if exc.source == "prompt" else "had its summary cut"
+    status(f"{name}: chunk {n} of {total} {what} by the content filter ({why}); continuing")
+    return f"> [chunk {n} of {total} {what} by the content filter: {why}]"
+
+
+def progress(name: str, done: int, total: int) -> None:
+    """Redraw a one-line progress bar on stderr, when stderr is a terminal."""
+    if sys.stderr.isatty():
+        bar = "#" * (24 * done // total)
+        end = "\n" if done == total else ""
+        print(f"\r{name} [{bar:.<24}] {done}/{total} chunks", end=end, file=sys.stderr, flush=True)
+
+
+def status(message: str) -> None:
+    print(f"summariser: {message}", file=sys.stderr)
+
+
+async def summarise_all(
+    args: argparse.Namespace, docs: list[Document], count: Counter, client: AsyncAzureAIClient
+) -> int:
+    summariser = Summariser(client, args, count, asyncio.Semaphore(args.concurrency))
+    headings = len(docs) > 1  # one "## name" section per document
+    sections = []
+    for doc in docs:
+        section = await summariser.document(doc, f"## {doc.name}\n\n" if headings else "")
+        sections.append(section)
+        if section.streamed:
+            print("\n")
+        elif not args.out:
+            print(section.markdown(headings), flush=True)
+    if args.out:
+        write_atomic(args.out, "\n".join(s.markdown(headings) for s in sections).encode())
+        status(f"wrote {args.out}")
+    uncounted = " (streamed replies uncounted)" if summariser.unmetered_streams else ""
+    served = ", ".join(sorted(summariser.deployments)) or "none"
+    status(
+        f"done: requests {summariser.requests}, tokens {summariser.tokens:,}{uncounted}, "
+        f"served by {served}"
+    )
+    if all(section.summary is None for section in sections):
+        status("error: the content filter blocked every part of the input")
+        return EXIT_FILTERED
+    return 0
+
+
+# --- output ------------------------------------------------------------------------------------
+def write_batch(args: argparse.Namespace, docs: list[Document], count: Counter) -> int:
+    """Write one Azure Batch request per chunk (a short document's is its final prompt)."""
+    deployment = args.deployment or Settings.load().chat_deployment
+    if not deployment:
+        raise ConfigurationError(
+            "--batch needs a deployment name: set AZURE_OPENAI_CHAT_DEPLOYMENT or pass --deployment"
+        )
+    lines = []
+    for doc in docs:
+        chunks = chunk_text(doc.text, args.chunk_tokens, args.overlap, count)
+        single = len(chunks) == 1
+        system = final_prompt(args) if single else MAP_PROMPT
+        max_tokens = final_max_tokens(args) if single else MAP_MAX_TOKENS
+        for n, chunk in enumerate(chunks, 1):
+            messages = [{"role": "system", "content": system}, {"role": "user", "content": chunk}]
+            body = {"model": deployment, "messages": messages, "max_tokens": max_tokens}
+            line = {"custom_id": f"{doc.name}#{n}", "method": "POST", "url": "/chat/completions"}
+            lines.append(json.dumps({**line, "body": body}, ensure_ascii=False) + "\n")
+    write_atomic(args.batch, "".join(lines).encode())
+    status(f"wrote {len(lines)} requests for {len(docs)} document(s) to {args.batch}")
+    print(
+        "To run it on a Global-Batch deployment: upload it to {endpoint}/openai/files with\n"
+        "purpose=batch, then POST {endpoint}/openai/batches with the file id,\n"
+        '"endpoint": "/chat/completions" and "completion_window": "24h". Poll at most once a\n'
+        "minute; match output lines by custom_id. Documents split into several chunks\n"
+        "(name#1, name#2, …) need one more call that combines their partial summaries.",
+        file=sys.stderr,
+    )
+    return 0
+
+
+# --- command line ------------------------------------------------------------------------------
+def positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="summariser",
+        description="Summarise text, Markdown and HTML documents with Azure OpenAI.\n"
+        "Long documents are split into overlapping chunks, summarised concurrently,\n"
+        "then combined. Settings come from AZURE_OPENAI_* variables or .env; without\n"
+        "AZURE_OPENAI_ENDPOINT it runs on a local emulator (synthetic replies).",
+        epilog="examples:\n"
+        "  summariser.py report.txt --style brief\n"
+        "  summariser.py docs/ --style bullets --max-words 150 --out summary.md\n"
+        "  curl -s https://example.com/post.html | summariser.py - --style tldr --stream\n"
+        "  summariser.py docs/ --batch requests.jsonl --deployment gpt-4o-mini-batch\n\n"
+        "exit codes: 0 ok, 1 other error, 2 usage or input, 3 content filtered,\n"
+        "            4 throttled or unavailable, 5 authentication or configuration",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add = parser.add_argument
+    add(
+        "inputs", nargs="*", metavar="INPUT", help="files (.txt .md .html), folders, or - for stdin"
+    )
+    add("--style", choices=list(STYLES), default="bullets", help="bullets (default), tldr, brief")
+    add("--max-words", type=positive, metavar="N", help="upper bound on the summary's length")
+    add("--language", metavar="LANG", help="language of the summary (default: the text's)")
+    add("--out", type=Path, metavar="FILE", help="write the summary to FILE instead of stdout")
+    add("--force", action="store_true", help="overwrite the --out or --batch file if it exists")
+    add("--stream", action="store_true", help="stream short documents to stdout as they arrive")
+    add("--concurrency", type=positive, metavar="N", default=4, help="requests in flight (4)")
+    add("--chunk-tokens", type=positive, metavar="N", default=1000, help="chunk size (1000)")
+    add("--overlap", type=int, metavar="N", default=100, help="tokens shared by chunks (100)")
+    add("--deployment", metavar="NAME", help="deployment name or alias (default: the 'chat' alias)")
+    add("--batch", type=Path, metavar="OUT.jsonl", help="write Azure Batch requests; call nothing")
+    return parser
+
+
+def main(argv: list[str] | None = None, *, client: AsyncAzureAIClient | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if not args.inputs and sys.stdin.isatty():
+            parser.error("no input: give files or folders, or pipe text on stdin")
+        if not 0 <= args.overlap < args.chunk_tokens // 2:
+            parser.error("--overlap must be at least 0 and under half of --chunk-tokens")
+    except SystemExit as exc:  # --help, or a usage error that argparse has explained
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    target: Path | None = args.batch or args.out
+    try:
+        if target and target.exists() and not args.force:
+            raise InputError(f"{target} exists; pass --force to overwrite it")
+        if target and not target.parent.is_dir():
+            raise InputError(f"cannot write {target}: {target.parent} is not a folder")
+        docs = read_inputs(args.inputs or ["-"])
+        count, how = token_counter()
+        status(f"{len(docs)} document(s); tokens {how}")
+        if args.batch:
+            return write_batch(args, docs, count)
+        return asyncio.run(run(args, docs, count, client))
+    except InputError as exc:
+        return fail(exc, EXIT_USAGE)
+    except ContentFilteredError as exc:
+        return fail(exc, EXIT_FILTERED)
+    except RateLimitedError as exc:
+        wait = f"in {exc.retry_after:.0f}s" if exc.retry_after else "later"
+        return fail(exc, EXIT_UNAVAILABLE, f"throttled; try again {wait} or lower --concurrency")
+    except ServiceError as exc:
+        return fail(exc, EXIT_UNAVAILABLE, "Azure OpenAI is unavailable; try again later")
+    except (AuthenticationError, ConfigurationError, DeploymentNotFoundError) as exc:
+        return fail(exc, EXIT_AUTH)
+    except (AzureAIKitError, OSError) as exc:
+        return fail(exc, EXIT_FAILED)
+
+
+def fail(exc: Exception, code: int, hint: str = "") -> int:
+    """Report an error on one line of stderr and return its exit code."""
+    status(f"error: {hint + ': ' if hint else ''}{' '.join(str(exc).split())}")
+    return code
+
+
+async def run(
+    args: argparse.Namespace,
+    docs: list[Document],
+    count: Counter,
+    client: AsyncAzureAIClient | None,
+) -> int:
+    if client is not None:  # injected (tests): the caller owns and closes it
+        return await summarise_all(args, docs, count, client)
+    async with AsyncAzureAIClient.from_env(fallback="emulator") as own:
+        return await summarise_all(args, docs, count, own)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
