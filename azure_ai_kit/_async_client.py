@@ -26,7 +26,7 @@ from ._core import (
     wants_usage_chunk,
 )
 from ._deployment import Deployment
-from ._errors_map import ATTEMPT_ERRORS, completion_filtered
+from ._errors_map import ATTEMPT_ERRORS, completion_filtered, download_failed
 from ._exceptions import AzureAIKitError
 from ._results import ChatResult, EmbeddingResult, ImageResult
 from ._retry import RetryPolicy
@@ -134,9 +134,7 @@ class AsyncAzureAIClient(ClientBase):
         completion, served, attempts = await self._run(candidates, label, attempt)
         result = chat_result(completion, served, attempts)
         if result.finish_reason == "content_filter":
-            raise completion_filtered(
-                result.completion_filter, result.text, served.deployment.name, result.request_id
-            )
+            raise completion_filtered(result)
         return result
 
     def stream_chat(
@@ -277,8 +275,11 @@ class AsyncAzureAIClient(ClientBase):
 
     async def _download(self, url: str) -> bytes:
         # SAS URLs carry their own authorisation; never send the key to blob storage.
-        response = await self._http.get(url)
-        response.raise_for_status()
+        try:
+            response = await self._http.get(url)
+            response.raise_for_status()
+        except httpx.HTTPError as exc:
+            raise download_failed(url, exc) from exc
         return response.content
 
     def _openai_for(self, deployment: Deployment) -> OpenAIClient:

@@ -25,7 +25,7 @@ from ._core import (
     wants_usage_chunk,
 )
 from ._deployment import Deployment
-from ._errors_map import ATTEMPT_ERRORS, completion_filtered
+from ._errors_map import ATTEMPT_ERRORS, completion_filtered, download_failed
 from ._exceptions import AzureAIKitError
 from ._results import ChatResult, EmbeddingResult, ImageResult
 from ._retry import RetryPolicy
@@ -131,9 +131,7 @@ class AzureAIClient(ClientBase):
         completion, served, attempts = self._run(candidates, label, attempt)
         result = chat_result(completion, served, attempts)
         if result.finish_reason == "content_filter":
-            raise completion_filtered(
-                result.completion_filter, result.text, served.deployment.name, result.request_id
-            )
+            raise completion_filtered(result)
         return result
 
     def stream_chat(
@@ -268,8 +266,11 @@ class AzureAIClient(ClientBase):
 
     def _download(self, url: str) -> bytes:
         # SAS URLs carry their own authorisation; never send the key to blob storage.
-        response = self._http.get(url)
-        response.raise_for_status()
+        try:
+            response = self._http.get(url)
+            response.raise_for_status()
+        except httpx.HTTPError as exc:
+            raise download_failed(url, exc) from exc
         return response.content
 
     def _openai_for(self, deployment: Deployment) -> OpenAIClient:

@@ -255,11 +255,12 @@ class ClientBase:
         return self._router.status()
 
     def _auth_for(self, deployment: Deployment) -> Auth:
-        auth = self._auths.get(id(deployment))
+        # One Auth per credential, so deployments sharing it share one cached token.
+        credential = deployment.credential or self._credential
+        auth = self._auths.get(id(credential))
         if auth is None:
-            credential = deployment.credential or self._credential
             auth = make_auth(credential, asynchronous=self._asynchronous)
-            self._auths[id(deployment)] = auth
+            self._auths[id(credential)] = auth
         return auth
 
     def _candidates(self, model: str | None, method: str) -> tuple[list[Deployment], str]:

@@ -24,10 +24,10 @@ from ._exceptions import (
     RateLimitedError,
     ServiceError,
 )
-from ._results import CategoryResult, ContentFilterReport
+from ._results import CategoryResult, ChatResult, ContentFilterReport
 from ._retry import parse_retry_after
 
-__all__ = ["ATTEMPT_ERRORS", "Classified", "classify", "completion_filtered"]
+__all__ = ["ATTEMPT_ERRORS", "Classified", "classify", "completion_filtered", "download_failed"]
 
 #: What a failed attempt may raise; anything else is a bug and propagates untouched.
 ATTEMPT_ERRORS = (
@@ -156,10 +156,9 @@ def classify(
     )
 
 
-def completion_filtered(
-    report: ContentFilterReport | None, text: str, deployment: str, request_id: str | None
-) -> ContentFilteredError:
+def completion_filtered(result: ChatResult) -> ContentFilteredError:
     """The error for a completion that Azure cut with `finish_reason: "content_filter"`."""
+    report = result.completion_filter
     categories = dict(report.categories) if report else {}
     fired = sorted(name for name, c in categories.items() if c.filtered)
     return ContentFilteredError(
@@ -167,8 +166,23 @@ def completion_filtered(
         "the partial text is on .partial_text",
         source="completion",
         categories=categories,
-        partial_text=text,
-        deployment=deployment,
+        partial_text=result.text,
+        deployment=result.deployment,
         status_code=200,
-        request_id=request_id,
+        request_id=result.request_id,
+        attempts=result.attempts,
+    )
+
+
+def download_failed(url: str, exc: httpx.HTTPError) -> ServiceError:
+    """The error for an image URL that could not be fetched (an expired SAS link, say).
+
+    Only the host is named: the query string of a SAS URL is a credential.
+    """
+    host = httpx.URL(url).host
+    status = exc.response.status_code if isinstance(exc, httpx.HTTPStatusError) else None
+    return ServiceError(
+        f"could not download the generated image from {host} ({status or type(exc).__name__}); "
+        "SAS links expire after 24 hours — ask for response_format='b64_json' to avoid downloads",
+        status_code=status,
     )

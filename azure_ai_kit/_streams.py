@@ -122,12 +122,7 @@ class _StreamBase:
             )
         self._result = self._acc.result(self._served, self._attempts)
         if self._acc.finish_reason == "content_filter":
-            raise completion_filtered(
-                self._acc.completion_filter,
-                self._result.text,
-                self._served.deployment.name,
-                self._result.request_id,
-            )
+            raise completion_filtered(self._result)
 
     def _broken(self, exc: Exception) -> AzureAIKitError:
         name = self._served.deployment.id if self._served else "?"
