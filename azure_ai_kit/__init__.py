@@ -38,6 +38,7 @@ from ._results import (
     write_atomic,
 )
 from ._retry import RetryPolicy
+from ._usage import Price, UsageLine, UsageReport
 
 if TYPE_CHECKING:
     from ._async_client import AsyncAzureAIClient
@@ -70,11 +71,14 @@ __all__ = [
     "EmbeddingResult",
     "GeneratedImage",
     "ImageResult",
+    "Price",
     "RateLimitedError",
     "RetryPolicy",
     "ServiceError",
     "Settings",
     "Usage",
+    "UsageLine",
+    "UsageReport",
     "write_atomic",
 ]
 

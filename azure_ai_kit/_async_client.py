@@ -131,8 +131,9 @@ class AsyncAzureAIClient(ClientBase):
             )
             return raw.parse(), raw.headers
 
-        completion, served, attempts = await self._run(candidates, label, attempt)
-        result = chat_result(completion, served, attempts)
+        completion, served, call = await self._run(candidates, label, "chat", attempt)
+        result = chat_result(completion, served, call.attempts)
+        call.finish(result)
         if result.finish_reason == "content_filter":
             raise completion_filtered(result)
         return result
@@ -173,8 +174,8 @@ class AsyncAzureAIClient(ClientBase):
             return (stream, first), raw.headers
 
         async def open_stream() -> Opened:
-            (stream, first), served, attempts = await self._run(candidates, label, attempt)
-            return stream, first, served, attempts
+            (stream, first), served, call = await self._run(candidates, label, "chat", attempt)
+            return stream, first, served, call
 
         return AsyncChatStream(open_stream)
 
@@ -206,8 +207,9 @@ class AsyncAzureAIClient(ClientBase):
             )
             return raw.parse(), raw.headers
 
-        response, served, attempts = await self._run(candidates, label, attempt)
-        result = image_result(response, served, attempts)
+        response, served, call = await self._run(candidates, label, "image_generation", attempt)
+        result = image_result(response, served, call.attempts)
+        call.finish(result)
         return (
             await result.with_downloads_async(self._download) if result.needs_download else result
         )
@@ -228,8 +230,10 @@ class AsyncAzureAIClient(ClientBase):
             )
             return raw.parse(), raw.headers
 
-        response, served, attempts = await self._run(candidates, label, attempt)
-        return embedding_result(response, served, attempts)
+        response, served, call = await self._run(candidates, label, "embeddings", attempt)
+        result = embedding_result(response, served, call.attempts)
+        call.finish(result)
+        return result
 
     def openai(self, model: str = "chat") -> OpenAIClient:
         """The configured `openai` client of `model`'s first candidate: an escape hatch.
@@ -244,9 +248,10 @@ class AsyncAzureAIClient(ClientBase):
         self,
         candidates: list[Deployment],
         label: str,
+        operation: str,
         attempt: Callable[[OpenAIClient, Deployment], Awaitable[tuple[T, Mapping[str, str]]]],
-    ) -> tuple[T, Served, list[Any]]:
-        call: CallState[T] = CallState(self, candidates, label)
+    ) -> tuple[T, Served, CallState[T]]:
+        call: CallState[T] = CallState(self, candidates, label, operation)
         retrying = tenacity.AsyncRetrying(
             retry=call.should_retry,
             wait=call.next_wait,
@@ -263,7 +268,8 @@ class AsyncAzureAIClient(ClientBase):
                     except ATTEMPT_ERRORS as exc:
                         raise call.failed(deployment, exc) from exc
                     served = Served(deployment, headers)
-                    return value, served, call.succeeded(served)
+                    call.succeeded(served)
+                    return value, served, call
         except AzureAIKitError as exc:
             raise call.final(exc) from exc.__cause__
         raise AssertionError("unreachable: tenacity always returns or raises")  # pragma: no cover

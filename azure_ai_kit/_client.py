@@ -128,8 +128,9 @@ class AzureAIClient(ClientBase):
             )
             return raw.parse(), raw.headers
 
-        completion, served, attempts = self._run(candidates, label, attempt)
-        result = chat_result(completion, served, attempts)
+        completion, served, call = self._run(candidates, label, "chat", attempt)
+        result = chat_result(completion, served, call.attempts)
+        call.finish(result)
         if result.finish_reason == "content_filter":
             raise completion_filtered(result)
         return result
@@ -170,8 +171,8 @@ class AzureAIClient(ClientBase):
             return (stream, first), raw.headers
 
         def open_stream() -> Opened:
-            (stream, first), served, attempts = self._run(candidates, label, attempt)
-            return stream, first, served, attempts
+            (stream, first), served, call = self._run(candidates, label, "chat", attempt)
+            return stream, first, served, call
 
         return ChatStream(open_stream)
 
@@ -201,8 +202,9 @@ class AzureAIClient(ClientBase):
             raw = client.images.with_raw_response.generate(model=d.name, prompt=prompt, **extra)
             return raw.parse(), raw.headers
 
-        response, served, attempts = self._run(candidates, label, attempt)
-        result = image_result(response, served, attempts)
+        response, served, call = self._run(candidates, label, "image_generation", attempt)
+        result = image_result(response, served, call.attempts)
+        call.finish(result)
         return result.with_downloads(self._download) if result.needs_download else result
 
     def embed(
@@ -219,8 +221,10 @@ class AzureAIClient(ClientBase):
             raw = client.embeddings.with_raw_response.create(model=d.name, input=payload, **kwargs)
             return raw.parse(), raw.headers
 
-        response, served, attempts = self._run(candidates, label, attempt)
-        return embedding_result(response, served, attempts)
+        response, served, call = self._run(candidates, label, "embeddings", attempt)
+        result = embedding_result(response, served, call.attempts)
+        call.finish(result)
+        return result
 
     def openai(self, model: str = "chat") -> OpenAIClient:
         """The configured `openai` client of `model`'s first candidate: an escape hatch.
@@ -235,9 +239,10 @@ class AzureAIClient(ClientBase):
         self,
         candidates: list[Deployment],
         label: str,
+        operation: str,
         attempt: Callable[[OpenAIClient, Deployment], tuple[T, Mapping[str, str]]],
-    ) -> tuple[T, Served, list[Any]]:
-        call: CallState[T] = CallState(self, candidates, label)
+    ) -> tuple[T, Served, CallState[T]]:
+        call: CallState[T] = CallState(self, candidates, label, operation)
         retrying = tenacity.Retrying(
             retry=call.should_retry,
             wait=call.next_wait,
@@ -254,7 +259,8 @@ class AzureAIClient(ClientBase):
                     except ATTEMPT_ERRORS as exc:
                         raise call.failed(deployment, exc) from exc
                     served = Served(deployment, headers)
-                    return value, served, call.succeeded(served)
+                    call.succeeded(served)
+                    return value, served, call
         except AzureAIKitError as exc:
             raise call.final(exc) from exc.__cause__
         raise AssertionError("unreachable: tenacity always returns or raises")  # pragma: no cover

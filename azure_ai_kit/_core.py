@@ -27,6 +27,8 @@ from ._results import (
 from ._retry import RetryPolicy
 from ._routing import DeploymentStatus, Router
 from ._settings import ALIASES, check_endpoint
+from ._telemetry import CallTrace
+from ._usage import Price, UsageLedger, UsageReport
 
 __all__ = ["CallState", "ClientBase", "Served", "build_messages"]
 
@@ -84,7 +86,9 @@ class CallState(Generic[T]):
     whether to try again and how long to wait, and builds the error raised at the end.
     """
 
-    def __init__(self, client: ClientBase, candidates: list[Deployment], label: str) -> None:
+    def __init__(
+        self, client: ClientBase, candidates: list[Deployment], label: str, operation: str
+    ) -> None:
         self.client = client
         self.router = client._router
         self.policy = client._retry
@@ -97,6 +101,8 @@ class CallState(Generic[T]):
         self.wait = 0.0
         self.refreshed: set[int] = set()
         self.previous: Deployment | None = None
+        self.served: Served | None = None
+        self.trace = CallTrace(operation, label)
 
     # --- tenacity hooks -------------------------------------------------------------------
     def should_retry(self, state: Any) -> bool:
@@ -145,6 +151,8 @@ class CallState(Generic[T]):
                     self.last = Classified(error, "throttled", None, choice)
                 raise self.last.error
             deployment = choice
+        reason = self.attempts[-1].error if self.attempts else None
+        self.trace.attempt_started(deployment, len(self.attempts) + 1, reason)
         return deployment
 
     def succeeded(self, served: Served) -> list[Attempt]:
@@ -156,7 +164,31 @@ class CallState(Generic[T]):
             remaining_requests=_int_header(headers, "x-ratelimit-remaining-requests"),
         )
         self.attempts.append(Attempt(served.deployment.id, 200, None, self._waited()))
+        self.trace.attempt_ended(200, None, headers.get("x-ms-region"))
+        self.served = served
+        logger.debug(
+            "%s: %s answered 200 %s", self.label, served.deployment.id, safe_headers(headers)
+        )
         return self.attempts
+
+    def finish(self, result: ChatResult | ImageResult | EmbeddingResult) -> None:
+        """Account a successful call: usage ledger, telemetry."""
+        assert self.served is not None
+        deployment = self.served.deployment
+        usage = getattr(result, "usage", None) or Usage()
+        self.client._ledger.record(deployment.id, deployment.name, self.label, usage)
+        self.trace.succeeded(
+            deployment=deployment,
+            region=result.region,
+            response_model=getattr(result, "model", None),
+            input_tokens=usage.prompt_tokens,
+            output_tokens=usage.completion_tokens,
+            attempts=len(self.attempts),
+        )
+
+    def abort(self, error: BaseException) -> None:
+        """Close the call's telemetry after a failure that happened past the retry loop."""
+        self.trace.failed(error)
 
     def failed(self, deployment: Deployment, exc: BaseException) -> AzureAIKitError:
         """Classify a failed attempt, tell the router, and return the kit error to raise."""
@@ -164,6 +196,7 @@ class CallState(Generic[T]):
         self.last = c
         kind = type(c.error).__name__
         self.attempts.append(Attempt(deployment.id, c.status, kind, self._waited()))
+        self.trace.attempt_ended(c.status, kind, None)
         if c.signal == "throttled":
             retry_after = c.retry_after
             if retry_after is None:
@@ -190,6 +223,7 @@ class CallState(Generic[T]):
         error.attempts = tuple(self.attempts)
         if isinstance(error, RateLimitedError) and self.wait > 0:
             error.retry_after = self.wait
+        self.trace.failed(error)
         return error
 
     def _waited(self) -> float:
@@ -202,6 +236,23 @@ class CallState(Generic[T]):
             return False
         self.refreshed.add(key)
         return self.client._auth_for(deployment).invalidate()
+
+
+#: Response headers that may be logged: none of them carries a secret.
+LOGGABLE_HEADERS = (
+    "x-ms-region",
+    "apim-request-id",
+    "x-request-id",
+    "x-ratelimit-remaining-requests",
+    "x-ratelimit-remaining-tokens",
+    "retry-after",
+    "retry-after-ms",
+)
+
+
+def safe_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """The allow-listed headers of a response, for logs."""
+    return {name: headers[name] for name in LOGGABLE_HEADERS if name in headers}
 
 
 def _int_header(headers: Mapping[str, str], name: str) -> int | None:
@@ -236,6 +287,7 @@ class ClientBase:
         self._timeout = timeout
         self._clock = clock
         self._router = Router(self._deployments, clock=clock, broken_for=self._retry.broken_for)
+        self._ledger = UsageLedger()
         if credential is not None:
             make_auth(credential, asynchronous=self._asynchronous)  # fail fast on a bad type
         for d in self._deployments:
@@ -253,6 +305,14 @@ class ClientBase:
     def status(self) -> list[DeploymentStatus]:
         """Each deployment's state (healthy / cooling until T / broken), last error and quota."""
         return self._router.status()
+
+    def usage(self, prices: Mapping[str, Price] | None = None) -> UsageReport:
+        """Calls and tokens per deployment and alias since this client started.
+
+        `prices` maps a deployment name (or `name@host`) to a `Price` per 1K input/output
+        tokens; the report then carries an estimated cost.
+        """
+        return self._ledger.report(prices)
 
     def _auth_for(self, deployment: Deployment) -> Auth:
         # One Auth per credential, so deployments sharing it share one cached token.

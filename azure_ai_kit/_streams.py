@@ -93,13 +93,14 @@ def _merge(old: ContentFilterReport | None, new: ContentFilterReport) -> Content
     return ContentFilterReport(categories=categories, error=new.error or old.error)
 
 
-Opened = tuple[Any, Any, Served, list[Attempt]]  # (openai stream, first chunk, served, attempts)
+Opened = tuple[Any, Any, Served, Any]  # (openai stream, first chunk, served, CallState)
 
 
 class _StreamBase:
     def __init__(self) -> None:
         self._acc = _Accumulator()
         self._served: Served | None = None
+        self._call: Any = None
         self._attempts: list[Attempt] = []
         self._result: ChatResult | None = None
 
@@ -114,26 +115,31 @@ class _StreamBase:
         assert self._served is not None
         if self._acc.finish_reason is None:
             # Every complete Azure stream ends its last choice with a finish_reason.
-            raise ServiceError(
-                f"the stream from {self._served.deployment.id} ended before the answer was "
-                "complete (no finish_reason); streams are not retried once text has reached you",
-                deployment=self._served.deployment.id,
-                attempts=self._attempts,
+            raise self._broken(
+                ServiceError(
+                    f"the stream from {self._served.deployment.id} ended before the answer was "
+                    "complete (no finish_reason); streams are not retried once text has "
+                    "reached you",
+                    deployment=self._served.deployment.id,
+                    attempts=self._attempts,
+                )
             )
         self._result = self._acc.result(self._served, self._attempts)
+        self._call.finish(self._result)
         if self._acc.finish_reason == "content_filter":
             raise completion_filtered(self._result)
 
     def _broken(self, exc: Exception) -> AzureAIKitError:
         name = self._served.deployment.id if self._served else "?"
-        if isinstance(exc, AzureAIKitError):
-            return exc
-        return ServiceError(
+        error = exc if isinstance(exc, AzureAIKitError) else ServiceError(
             f"the stream from {name} broke after it started ({type(exc).__name__}); "
             "streams are not retried once text has reached you",
             deployment=name,
             attempts=self._attempts,
-        )
+        )  # fmt: skip
+        if self._call is not None:
+            self._call.abort(error)
+        return error
 
 
 class ChatStream(_StreamBase):
@@ -161,7 +167,8 @@ class ChatStream(_StreamBase):
 
     def _ensure_open(self) -> None:
         if self._served is None:
-            self._stream, self._first, self._served, self._attempts = self._open()
+            self._stream, self._first, self._served, self._call = self._open()
+            self._attempts = self._call.attempts
 
     def __iter__(self) -> Iterator[ChatChunk]:
         self._ensure_open()
@@ -209,7 +216,8 @@ class AsyncChatStream(_StreamBase):
 
     async def _ensure_open(self) -> None:
         if self._served is None:
-            self._stream, self._first, self._served, self._attempts = await self._open()
+            self._stream, self._first, self._served, self._call = await self._open()
+            self._attempts = self._call.attempts
 
     def __aiter__(self) -> AsyncIterator[ChatChunk]:
         return self._iterate()

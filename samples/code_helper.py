@@ -222,8 +222,10 @@ class Assistant:
         return result
 
     def close(self) -> None:
-        if self._owned and self._client is not None:
-            self._client.close()
+        if self._client is not None:
+            status(f"usage: {self._client.usage().summary()}")
+            if self._owned:
+                self._client.close()
 
 
 # --- answers that carry code --------------------------------------------------------------------

@@ -237,6 +237,7 @@ def run(client: AzureAIClient, args: argparse.Namespace, parser: argparse.Argume
         print(path)
         if image.revised_prompt:
             print(f"  revised prompt: {image.revised_prompt}")
+    print(f"usage: {client.usage().summary()}", file=sys.stderr)
     return 0
 
 

@@ -246,15 +246,9 @@ class Summariser:
     args: argparse.Namespace
     count: Counter
     limit: asyncio.Semaphore  # bounds the requests in flight
-    tokens: int = 0
-    requests: int = 0
     unmetered_streams: int = 0
-    deployments: set[str] = field(default_factory=set)
 
     def record(self, result: ChatResult) -> None:
-        self.requests += 1
-        self.tokens += result.usage.total_tokens
-        self.deployments.add(result.deployment)
         self.unmetered_streams += result.usage.total_tokens == 0  # streams on older API versions
         if result.finish_reason == "length":
             status("warning: a reply reached its token limit and was cut short")
@@ -375,11 +369,7 @@ async def summarise_all(
         write_atomic(args.out, "\n".join(s.markdown(headings) for s in sections).encode())
         status(f"wrote {args.out}")
     uncounted = " (streamed replies uncounted)" if summariser.unmetered_streams else ""
-    served = ", ".join(sorted(summariser.deployments)) or "none"
-    status(
-        f"done: requests {summariser.requests}, tokens {summariser.tokens:,}{uncounted}, "
-        f"served by {served}"
-    )
+    status(f"done: {client.usage().summary()}{uncounted}")
     if all(section.summary is None for section in sections):
         status("error: the content filter blocked every part of the input")
         return EXIT_FILTERED

@@ -40,6 +40,9 @@ EXPECTED = {
     "Settings",
     "Usage",
     "write_atomic",
+    "Price",
+    "UsageLine",
+    "UsageReport",
 }
 
 

@@ -12,7 +12,7 @@ from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Iterable
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from . import _chat, _embeddings, _errors, _faults, _images, _routing
 from ._faults import Fault
@@ -71,10 +71,13 @@ class Emulator:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        accept_any_credential: bool = False,
     ) -> None:
         self.deployments: dict[str, EmulatedDeployment] = {d.name: d for d in deployments}
         self.api_key = api_key
         self._tokens = tuple(tokens)
+        #: Accept any non-empty key or bearer token (for docs and demos that show placeholders).
+        self.accept_any_credential = accept_any_credential
         self.region = region
         self.policy = Policy(
             blocked_words=tuple(blocked_words),
@@ -222,6 +225,8 @@ class Emulator:
         elif version is not None and version not in _routing.V1_VERSIONS:
             return json_outcome(400, _errors.api_version_unsupported())
         ctx["auth"] = _routing.authenticate(request.headers, self.api_key, self._tokens)
+        if ctx["auth"] is None and self.accept_any_credential:
+            ctx["auth"] = _any_credential(request.headers)
         if ctx["auth"] is None:
             # A JWT-shaped bearer is an Entra token: Azure words that 401 differently.
             jwt = request.headers.get("authorization", "").lower().startswith("bearer eyj")
@@ -332,6 +337,14 @@ class Emulator:
         self._images.move_to_end(image_id)
         while len(self._images) > _MAX_STORED_IMAGES:
             self._images.popitem(last=False)
+
+
+def _any_credential(headers: dict[str, str]) -> Literal["key", "bearer"] | None:
+    """The kind of any non-empty credential, for ``accept_any_credential=True``."""
+    if headers.get("api-key", "").strip():
+        return "key"
+    scheme, _, credential = headers.get("authorization", "").partition(" ")
+    return "bearer" if scheme.lower() == "bearer" and credential.strip() else None
 
 
 def _limit_headers(deployment: EmulatedDeployment, requests: int, tokens: int) -> dict[str, str]:

@@ -142,7 +142,7 @@ def test_each_style_asks_for_its_shape_and_prints_markdown(
     assert out.startswith("[emulated gpt-4o-mini]")
     assert "Contoso Health" in out
     assert "tokens" in err
-    assert "served by gpt-4o-mini" in err
+    assert "(gpt-4o-mini ×" in err
 
 
 def test_max_words_and_language_shape_the_request(
@@ -281,7 +281,7 @@ def test_long_document_maps_concurrently_then_reduces_once(
     assert user_of(reduces[0]).count("Part ") == len(maps)
     out, err = capsys.readouterr()
     assert out.startswith("[emulated gpt-4o-mini]")
-    assert f"requests {len(requests)}," in err
+    assert f"done: {len(requests)} calls," in err
 
 
 @pytest.mark.parametrize("limit", [1, 3])
@@ -365,7 +365,7 @@ def test_stream_prints_a_short_document_as_it_arrives(
     out, err = capsys.readouterr()
     assert out.startswith("[emulated gpt-4o-mini] Contoso Health")
     assert chat_requests(emu)[0].body["stream"] is True
-    assert "served by gpt-4o-mini" in err
+    assert "(gpt-4o-mini ×" in err
 
 
 # --- content filter, context length -----------------------------------------------------------
