@@ -12,10 +12,9 @@ import httpx
 import openai
 import tenacity
 
+from ._call import CallState, Served
 from ._core import (
-    CallState,
     ClientBase,
-    Served,
     build_messages,
     chat_result,
     embedding_input,

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from types import TracebackType
 from typing import Any
 
-from ._core import Served
+from ._call import Served
 from ._errors_map import completion_filtered
 from ._exceptions import AzureAIKitError, ServiceError
 from ._results import (
