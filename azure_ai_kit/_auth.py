@@ -122,6 +122,20 @@ class Auth:
 
         return key
 
+    def masked(self) -> str:
+        """The key as `****` plus at most its last 4 characters (none for a short key)."""
+        if self._key is None:
+            return "****"
+        key = self._key()
+        return "****" + key[-4:] if len(key) >= 12 else "****"
+
+    def scrub(self, text: str) -> str:
+        """`text` with the current key replaced by `****`, should an error message echo it."""
+        if self._key is None:
+            return text
+        key = self._key()
+        return text.replace(key, "****") if key else text
+
     def invalidate(self) -> bool:
         """Forget a cached token; returns False when there is nothing to refresh (a key)."""
         if self.token is None:

@@ -39,6 +39,9 @@ ATTEMPT_ERRORS = (
 
 Signal = Literal["throttled", "failure", "broken", "auth", "none"]
 
+_BLOCKED_HINT = (
+    "the resource itself is blocked; check its status, quota and billing in the Azure portal"
+)
 _ROLE_HINT = (
     "check the key (AZURE_OPENAI_API_KEY) matches this resource, or for Entra ID give the "
     "principal the 'Cognitive Services OpenAI User' role on the resource"
@@ -101,7 +104,9 @@ def classify(
     body = _body(exc)
     code = str(body.get("code") or "")
     message = str(body.get("message") or exc.message)
-    info: dict[str, Any] = {**where, "status_code": status, "request_id": exc.request_id}
+    info: dict[str, Any] = {
+        **where, "status_code": status, "request_id": exc.request_id, "code": code or None
+    }  # fmt: skip
 
     if status == 429:
         wait = parse_retry_after(exc.response.headers, message)
@@ -111,9 +116,12 @@ def classify(
         return Classified(throttled, "throttled", status, wait)
     if status in (401, 403):
         label = str(status) if code in ("", str(status)) else f"{status} {code}"
+        # A blocked resource is not a credential problem (WIRE.md, 403 "temporarily blocked").
+        blocked = "blocked" in message.lower()
+        what, hint = ("the request", _BLOCKED_HINT) if blocked else ("the credential", _ROLE_HINT)
         return Classified(
-            AuthenticationError(f"{deployment} refused the credential ({label}): "
-                                f"{message} — {_ROLE_HINT}", **info),
+            AuthenticationError(f"{deployment} refused {what} ({label}): "
+                                f"{message} — {hint}", **info),
             "auth", status,
         )  # fmt: skip
     if status == 404:

@@ -46,9 +46,12 @@ class AzureAIKitError(Exception):
         status_code: int | None = None,
         request_id: str | None = None,
         deployment: str | None = None,
+        code: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
+        #: Azure's error code from the body (`"content_filter"`, `"DeploymentNotFound"`, …).
+        self.code = code
         self.attempts: tuple[Attempt, ...] = tuple(attempts)
         self.status_code = status_code
         self.request_id = request_id

@@ -28,7 +28,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 from ._deployment import DEFAULT_API_VERSION, Deployment
 from ._exceptions import ConfigurationError
 
-__all__ = ["ALIASES", "Settings", "check_endpoint", "load_pool_file"]
+__all__ = ["ALIASES", "POOL_KEYS", "Settings", "check_endpoint", "load_pool_file"]
 
 #: The logical names the kit knows out of the box, with the variable that sets each.
 ALIASES: dict[str, str] = {
@@ -39,6 +39,11 @@ ALIASES: dict[str, str] = {
 }
 
 _LOOPBACK = {"localhost", "127.0.0.1", "::1"}
+
+#: The keys a pool file's `[[deployment]]` table may hold.
+POOL_KEYS = frozenset(
+    {"name", "endpoint", "model", "aliases", "priority", "api_version", "api_key_env"}
+)
 _HOSTNAME = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*", re.ASCII)
 
 
@@ -203,9 +208,7 @@ def load_pool_file(path: Path, environ: Mapping[str, str] | None = None) -> list
                 f"{where}: never put a key in the pool file; set api_key_env to the name of "
                 "an environment variable that holds it"
             )
-        unknown = set(table) - {
-            "name", "endpoint", "model", "aliases", "priority", "api_version", "api_key_env",
-        }  # fmt: skip
+        unknown = set(table) - POOL_KEYS
         if unknown:
             raise ConfigurationError(f"{where}: unknown keys {sorted(unknown)}")
         if "name" not in table or "endpoint" not in table:

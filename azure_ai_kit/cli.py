@@ -77,10 +77,46 @@ def _run_emulator(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_doctor(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "doctor",
+        help="check the configuration, credentials and every deployment",
+        description="Load the configuration as AzureAIClient.from_env() does, get a token, "
+        "make one minimal call per deployment and explain each failure. Exit codes: "
+        "0 all ok, 1 a check failed, 2 usage, 5 the configuration cannot be loaded.",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument(
+        "--timeout",
+        type=_positive_seconds,
+        default=10.0,
+        metavar="S",
+        help="seconds per request (default 10)",
+    )
+    parser.set_defaults(handler=_run_doctor)
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
+def _run_doctor(args: argparse.Namespace) -> int:
+    from ._doctor import load_env_config, run_doctor
+
+    return run_doctor(load_env_config, json_output=args.json, timeout=args.timeout)
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="azure-ai-kit", description="Azure OpenAI toolkit.")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_emulator(subparsers)
+    _add_doctor(subparsers)
     return parser
 
 

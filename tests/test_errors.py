@@ -157,17 +157,27 @@ def test_deployment_not_found(make_client, clock):
     _assert_chained(exc, openai.NotFoundError, 404)
 
 
+def test_blocked_resource_hints_the_portal_not_the_role(make_client, clock):
+    """WIRE.md: 403 Forbidden "Your resource has been temporarily blocked" is no RBAC problem."""
+    client, _ = make_client(error(403, FORBIDDEN_403))
+    with pytest.raises(AuthenticationError) as info:
+        client.chat("hi")
+    assert "Azure portal" in str(info.value)
+    assert "Cognitive Services OpenAI User" not in str(info.value)
+    assert info.value.code == "Forbidden"
+    _assert_chained(info.value, openai.PermissionDeniedError, 403)
+
+
 @pytest.mark.parametrize(
     ("status", "body", "cause"),
     [
         (401, UNAUTHORIZED_401, openai.AuthenticationError),
         (401, PERMISSION_DENIED_401, openai.AuthenticationError),
-        (403, FORBIDDEN_403, openai.PermissionDeniedError),
     ],
-    ids=["401-bad-key", "401-no-role", "403-blocked"],
+    ids=["401-bad-key", "401-no-role"],
 )
 def test_auth_failures_hint_the_rbac_role(make_client, clock, status, body, cause):
-    """WIRE.md: 401 (bad key / principal without the role) and 403."""
+    """WIRE.md: 401 (bad key / principal without the role)."""
     client, rec = make_client(error(status, body))
     with pytest.raises(AuthenticationError) as info:
         client.chat("hi")

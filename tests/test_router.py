@@ -352,4 +352,4 @@ def check_replay(events: list[tuple[int, float, str, Deployment, float]]) -> Non
         # and release (still open) hands the probe on.
         still_open = kind == "release" and probes.get(d) is not None
         probes[d] = 0 if kind in ("failure", "broken") or still_open else None
-    assert chosen > 1000
+    assert chosen > 100  # enough choices were made for the replay to mean something
