@@ -93,10 +93,16 @@ class CallState(Generic[T]):
         return self.wait
 
     def should_stop(self, state: Any) -> bool:
-        """tenacity `stop=`: attempt cap, or a wait that would overrun the call's deadline."""
+        """tenacity `stop=`: the attempt caps, or a wait that would overrun the deadline.
+
+        429s have their own, larger cap: under load they are expected and cost no quota, and
+        giving up on them while Azure says "in 2 s" would turn throttling into failures.
+        """
+        throttled = sum(1 for a in self.attempts if a.status == 429)
         elapsed = self.client._clock() - self.started
         return (
-            state.attempt_number >= self.policy.max_attempts
+            len(self.attempts) - throttled >= self.policy.max_attempts
+            or state.attempt_number >= self.policy.max_attempts + self.policy.max_throttled_attempts
             or elapsed + self.wait > self.policy.deadline
         )
 
@@ -133,9 +139,10 @@ class CallState(Generic[T]):
         self.attempts.append(Attempt(served.deployment.id, 200, None, self._waited()))
         self.trace.attempt_ended(200, None, headers.get("x-ms-region"))
         self.served = served
-        logger.debug(
-            "%s: %s answered 200 %s", self.label, served.deployment.id, safe_headers(headers)
-        )
+        if logger.isEnabledFor(logging.DEBUG):  # spare the header copy on the hot path
+            logger.debug(
+                "%s: %s answered 200 %s", self.label, served.deployment.id, safe_headers(headers)
+            )
         return self.attempts
 
     def finish(self, result: ChatResult | ImageResult | EmbeddingResult) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 from ._auth import Auth, make_auth
 from ._call import Served
 from ._deployment import Deployment, resolve
+from ._endpoint import ALIASES, check_endpoint
 from ._exceptions import ConfigurationError
 from ._results import (
     Attempt,
@@ -25,7 +26,6 @@ from ._results import (
 )
 from ._retry import RetryPolicy
 from ._routing import DeploymentStatus, Router
-from ._settings import ALIASES, check_endpoint
 from ._usage import Price, UsageLedger, UsageReport
 
 __all__ = ["ClientBase", "build_messages", "env_config"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -59,12 +60,12 @@ class Deployment:
             return self.endpoint[: -len(_V1_SUFFIX)]
         return self.endpoint
 
-    @property
+    @cached_property
     def host(self) -> str:
         """The endpoint's host name, used in logs and `status()`."""
         return urlsplit(self.endpoint).hostname or self.endpoint
 
-    @property
+    @cached_property
     def id(self) -> str:
         """A readable unique label: `name@host`."""
         return f"{self.name}@{self.host}"

@@ -265,7 +265,8 @@ def run_doctor(
         if http is None:
             http, close_http = httpx.Client(timeout=httpx.Timeout(timeout)), True
         # One attempt and no sleeping: a doctor reports a 429, it does not wait it out.
-        common: dict[str, Any] = {"retry": RetryPolicy(max_attempts=1), "http_client": http,
+        once = RetryPolicy(max_attempts=1, max_throttled_attempts=0)
+        common: dict[str, Any] = {"retry": once, "http_client": http,
                                   "timeout": timeout, "sleep": lambda _: None}  # fmt: skip
         base = AzureAIClient(**kwargs, **common)
         creds: dict[int, dict[str, Any]] = {}

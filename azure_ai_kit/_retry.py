@@ -129,7 +129,10 @@ _DEFAULT_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
 class RetryPolicy:
     """How one call retries: attempt cap, deadline, backoff with jitter, retryable statuses.
 
-    - `max_attempts`: attempts per call across all deployments, first one included (≥ 1).
+    - `max_attempts`: attempts per call across all deployments, first one included (≥ 1),
+      not counting throttled ones (429).
+    - `max_throttled_attempts`: how many 429s a call may meet on top of that before it raises
+      `RateLimitedError`; the deadline bounds them too.
     - `deadline`: seconds per call, waits included (> 0; `math.inf` for none). A wait that
       would end after the deadline is not taken: the call raises at once instead.
     - `backoff_base`, `backoff_cap`: the n-th consecutive failure waits
@@ -145,6 +148,7 @@ class RetryPolicy:
     """
 
     max_attempts: int = 6
+    max_throttled_attempts: int = 50
     deadline: float = 60.0
     backoff_base: float = 0.5
     backoff_cap: float = 8.0
@@ -157,6 +161,14 @@ class RetryPolicy:
             raise ValueError(f"max_attempts must be an int, got {self.max_attempts!r}")
         if self.max_attempts < 1:
             raise ValueError(f"max_attempts must be at least 1, got {self.max_attempts}")
+        if (
+            isinstance(self.max_throttled_attempts, bool)
+            or not isinstance(self.max_throttled_attempts, int)
+            or self.max_throttled_attempts < 0
+        ):
+            raise ValueError(
+                f"max_throttled_attempts must be an int >= 0, got {self.max_throttled_attempts!r}"
+            )
         if not self.deadline > 0:
             raise ValueError(f"deadline must be > 0 seconds, got {self.deadline}")
         if not 0 <= self.backoff_base <= self.backoff_cap < math.inf:

@@ -8,12 +8,10 @@ is ever put in a message.
 from __future__ import annotations
 
 import os
-import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from pydantic import (
     AliasChoices,
@@ -26,25 +24,15 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from ._deployment import DEFAULT_API_VERSION, Deployment
+from ._endpoint import ALIASES, check_endpoint
 from ._exceptions import ConfigurationError
 
 __all__ = ["ALIASES", "POOL_KEYS", "Settings", "check_endpoint", "load_pool_file"]
-
-#: The logical names the kit knows out of the box, with the variable that sets each.
-ALIASES: dict[str, str] = {
-    "chat": "AZURE_OPENAI_CHAT_DEPLOYMENT",
-    "code": "AZURE_OPENAI_CODE_DEPLOYMENT",
-    "image": "AZURE_OPENAI_IMAGE_DEPLOYMENT",
-    "embedding": "AZURE_OPENAI_EMBEDDING_DEPLOYMENT",
-}
-
-_LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 
 #: The keys a pool file's `[[deployment]]` table may hold.
 POOL_KEYS = frozenset(
     {"name", "endpoint", "model", "aliases", "priority", "api_version", "api_key_env"}
 )
-_HOSTNAME = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*", re.ASCII)
 
 
 def _env(*names: str) -> Any:
@@ -124,53 +112,6 @@ def _variable_for(field_name: str) -> str:
     if isinstance(alias, AliasChoices):
         return str(alias.choices[0])
     return field_name
-
-
-def check_endpoint(endpoint: str | None, *, variable: str = "AZURE_OPENAI_ENDPOINT") -> str:
-    """Validate an Azure endpoint and return it without a trailing slash.
-
-    Must be `https://…`; plain `http://` is allowed only for localhost / 127.0.0.1 (the emulator).
-    The path may be empty or `/openai/v1` (which selects the v1 API).
-    """
-    if not endpoint or not endpoint.strip():
-        raise ConfigurationError(
-            f"no Azure OpenAI endpoint configured; set {variable} "
-            "(e.g. https://my-resource.openai.azure.com) or pass endpoint="
-        )
-    value = endpoint.strip().rstrip("/")
-    try:
-        parts = urlsplit(value)
-        host = parts.hostname
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
-    except ValueError:
-        host = None
-        parts = None
-    if (
-        parts is None
-        or not host
-        or parts.scheme not in ("https", "http")
-        or not (_HOSTNAME.fullmatch(host) or ":" in host)  # a DNS name / IPv4, or IPv6
-    ):
-        raise ConfigurationError(
-            f"{variable} is not a valid URL: expected https://<resource>.openai.azure.com"
-        )
-    if parts.username is not None or parts.password is not None:
-        raise ConfigurationError(
-            f"{variable} must not contain a user name or password; pass the key as the "
-            "credential (AZURE_OPENAI_API_KEY) instead"
-        )
-    if parts.scheme == "http" and host not in _LOOPBACK:
-        raise ConfigurationError(
-            f"{variable} must use https:// (plain http:// is allowed only for localhost); "
-            f"got a http:// URL for {host}"
-        )
-    if parts.path not in ("", "/openai/v1") or parts.query or parts.fragment:
-        raise ConfigurationError(
-            f"{variable} should be the resource URL only, like https://{host} "
-            f"(or https://{host}/openai/v1 for the v1 API); remove '{parts.path}' "
-            "and any query: the deployment and api-version are added per call"
-        )
-    return value
 
 
 def load_pool_file(path: Path, environ: Mapping[str, str] | None = None) -> list[Deployment]:

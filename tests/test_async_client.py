@@ -46,7 +46,7 @@ from azure_ai_kit import (
     ServiceError,
 )
 
-ONE_SHOT = RetryPolicy(max_attempts=1, jitter=0)
+ONE_SHOT = RetryPolicy(max_attempts=1, max_throttled_attempts=0, jitter=0)
 
 
 async def test_classic_chat_url_and_key(make_async_client):

@@ -37,7 +37,7 @@ from azure_ai_kit import (
 )
 
 WHERE = "gpt-4o@res.openai.azure.com"
-ONE_SHOT = RetryPolicy(max_attempts=1, jitter=0)
+ONE_SHOT = RetryPolicy(max_attempts=1, max_throttled_attempts=0, jitter=0)
 
 
 def _assert_chained(

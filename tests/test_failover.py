@@ -497,3 +497,24 @@ async def test_two_hundred_tasks_lose_nothing() -> None:
     assert sum(outcomes.values()) == 200
     assert set(outcomes) <= {"ok", "RateLimitedError"}
     assert outcomes["ok"] >= 150
+
+
+def test_429s_do_not_use_up_max_attempts(run: Runner) -> None:
+    """Under load 429s are expected: they wait as Azure asks instead of failing the call."""
+    run.azure.script("east.openai.azure.com", *[status(429, THROTTLED, **{"retry-after": "1"})] * 8)
+    client = run.client(pool(both=False), retry=RetryPolicy(max_attempts=3))
+    result = run.chat(client)
+    assert run.azure.hits == {"east.openai.azure.com": 9}
+    assert run.clock.slept == [1.0] * 8
+    assert [a.status for a in result.attempts] == [429] * 8 + [200]
+
+
+def test_max_throttled_attempts_bounds_the_429s(run: Runner) -> None:
+    run.azure.script(
+        "east.openai.azure.com", *[status(429, THROTTLED, **{"retry-after": "1"})] * 20
+    )
+    policy = RetryPolicy(max_attempts=3, max_throttled_attempts=4)
+    with pytest.raises(RateLimitedError) as info:
+        run.chat(run.client(pool(both=False), retry=policy))
+    assert run.azure.hits == {"east.openai.azure.com": 7}
+    assert info.value.retry_after == pytest.approx(1.0)

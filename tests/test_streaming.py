@@ -210,7 +210,8 @@ def test_connection_drop_mid_stream_is_not_retried(make_client):
 
 def test_throttled_before_the_first_chunk_raises_on_open(make_client):
     client, rec = make_client(
-        error(429, THROTTLED_429), retry=RetryPolicy(max_attempts=1, jitter=0)
+        error(429, THROTTLED_429),
+        retry=RetryPolicy(max_attempts=1, max_throttled_attempts=0, jitter=0),
     )
     stream = client.stream_chat("hi")
     assert rec.requests == []  # nothing is sent until the stream is opened
