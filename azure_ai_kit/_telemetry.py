@@ -2,8 +2,8 @@
 
 A span per call (`chat gpt-4o`, kind CLIENT) with a child span per HTTP attempt, plus the
 `gen_ai.client.token.usage` and `gen_ai.client.operation.duration` histograms. Active only
-when `opentelemetry-api` is importable (the `otel` extra); otherwise every hook is a no-op
-and nothing is imported. Without an SDK configured, OpenTelemetry's own no-op API applies.
+when `opentelemetry-api` is importable (the `otel` extra) and an SDK tracer or meter provider
+is configured; otherwise every hook is a no-op and a call pays one cheap check.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import time
 from functools import cache
 from typing import Any
 
-__all__ = ["CallTrace", "instruments"]
+__all__ = ["CallTrace", "enabled", "instruments"]
 
 PROVIDER = "azure.ai.openai"  # gen_ai.provider.name for Azure OpenAI
 KIT = "azure_ai_kit"
@@ -38,16 +38,34 @@ def instruments() -> tuple[Any, Any, Any] | None:
     return tracer, tokens, duration
 
 
+def enabled() -> bool:
+    """True when an OpenTelemetry SDK (a real tracer or meter provider) is configured.
+
+    Checked per call, so a provider set after the client was built is still honoured;
+    with only the API installed, calls skip span bookkeeping altogether.
+    """
+    if instruments() is None:
+        return False
+    from opentelemetry import metrics, trace
+
+    unset = ("ProxyTracerProvider", "NoOpTracerProvider", "_ProxyMeterProvider",
+             "NoOpMeterProvider")  # fmt: skip
+    return (
+        type(trace.get_tracer_provider()).__name__ not in unset
+        or type(metrics.get_meter_provider()).__name__ not in unset
+    )
+
+
 class CallTrace:
     """The telemetry of one call; every method is cheap and safe when tracing is off."""
 
     __slots__ = ("_attempt", "_base", "_duration", "_span", "_started", "_tokens", "_tracer")
 
     def __init__(self, operation: str, model: str) -> None:
-        tools = instruments()
         self._span: Any = None
         self._attempt: Any = None
-        if tools is None:
+        tools = instruments()
+        if tools is None or not enabled():
             return
         self._tracer, self._tokens, self._duration = tools
         from opentelemetry.trace import SpanKind

@@ -140,6 +140,7 @@ def otel(monkeypatch: pytest.MonkeyPatch) -> Iterator[Otel]:
         meter.create_histogram("gen_ai.client.operation.duration", unit="s"),
     )
     monkeypatch.setattr(telemetry, "instruments", lambda: tools)
+    monkeypatch.setattr(telemetry, "enabled", lambda: True)
     yield sdk
     sdk.tracer_provider.shutdown()
     sdk.meter_provider.shutdown()
@@ -197,6 +198,20 @@ def test_a_stream_span_ends_when_the_stream_does(client: AzureAIClient, otel: Ot
         assert not [s for s in otel.finished() if s.name == "chat chat"]
         stream.text()
     assert [s for s in otel.finished() if s.name == "chat chat"]
+
+
+def test_without_an_sdk_no_span_is_started(client: AzureAIClient, monkeypatch: Any) -> None:
+    started: list[str] = []
+
+    class Tracer:
+        def start_span(self, name: str, **kw: Any) -> Any:
+            started.append(name)
+            raise AssertionError("no span without a configured SDK")
+
+    monkeypatch.setattr(telemetry, "instruments", lambda: (Tracer(), None, None))
+    assert not telemetry.enabled()  # only the API's proxy providers are set
+    client.chat("hello")
+    assert started == []
 
 
 def test_without_opentelemetry_nothing_is_imported(tmp_path: Any) -> None:
