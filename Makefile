@@ -40,7 +40,7 @@ unit: $(STAMP)
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir build/site
 
-test: lint typecheck unit docs
+test: lint typecheck docs unit
 
 # Benchmarks (issue #7): not part of `make test`; regenerates docs/benchmarks.md and the chart.
 BENCH_STAMP := $(VENV)/.installed-bench

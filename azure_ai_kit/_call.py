@@ -33,7 +33,9 @@ class Served:
 
     def __init__(self, deployment: Deployment, headers: Mapping[str, str]) -> None:
         self.deployment = deployment
-        self.headers = headers
+        # One pass over the response headers: each httpx.Headers lookup scans them all, and
+        # a call reads several. Lower-cased keys, as HTTP header names are case-insensitive.
+        self.headers = {name.lower(): value for name, value in headers.items()}
 
     def fields(self, attempts: Sequence[Attempt]) -> dict[str, Any]:
         """Keyword arguments for a result's `_Served` part."""

@@ -77,6 +77,7 @@ class ClientBase:
         self._clock = clock
         self._router = Router(self._deployments, clock=clock, broken_for=self._retry.broken_for)
         self._ledger = UsageLedger()
+        self._resolved: dict[str, list[Deployment]] = {}
         if credential is not None:
             make_auth(credential, asynchronous=self._asynchronous)  # fail fast on a bad type
         for d in self._deployments:
@@ -114,7 +115,11 @@ class ClientBase:
 
     def _candidates(self, model: str | None, method: str) -> tuple[list[Deployment], str]:
         label = model or DEFAULT_ALIAS[method]
-        return resolve(self._deployments, label), label
+        # Deployments never change after construction, so each name resolves once.
+        candidates = self._resolved.get(label)
+        if candidates is None:
+            candidates = self._resolved[label] = resolve(self._deployments, label)
+        return candidates, label
 
     def __repr__(self) -> str:
         names = ", ".join(d.id for d in self._deployments)

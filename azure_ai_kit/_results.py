@@ -10,7 +10,7 @@ import base64
 import functools
 import os
 import tempfile
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -80,6 +80,37 @@ class CategoryResult:
         )
 
 
+class _LazyCategories(Mapping[str, CategoryResult]):
+    """Categories parsed on first access: most callers never look, and every call has them."""
+
+    __slots__ = ("_parsed", "_raw")
+
+    def __init__(self, raw: Mapping[str, Any]) -> None:
+        self._raw = raw
+        self._parsed: dict[str, CategoryResult] | None = None
+
+    def _all(self) -> dict[str, CategoryResult]:
+        if self._parsed is None:
+            self._parsed = {
+                name: CategoryResult.from_json(value)
+                for name, value in self._raw.items()
+                if name != "error" and isinstance(value, Mapping)
+            }
+        return self._parsed
+
+    def __getitem__(self, name: str) -> CategoryResult:
+        return self._all()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __repr__(self) -> str:
+        return repr(self._all())
+
+
 @dataclass(frozen=True)
 class ContentFilterReport:
     """Azure's content-filter annotations for a prompt or a completion.
@@ -109,12 +140,7 @@ class ContentFilterReport:
         message = None
         if isinstance(error, Mapping):
             message = str(error.get("message") or error.get("code") or "content filter error")
-        categories = {
-            name: CategoryResult.from_json(value)
-            for name, value in data.items()
-            if name != "error" and isinstance(value, Mapping)
-        }
-        return cls(categories=categories, error=message)
+        return cls(categories=_LazyCategories(data), error=message)
 
 
 def prompt_filter_from(extra: Mapping[str, Any] | None) -> ContentFilterReport | None:

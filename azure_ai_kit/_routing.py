@@ -133,6 +133,8 @@ class Router:
         The wait is computed over the candidates not excluded (over all of them if all are
         excluded); it is always finite and > 0, and `choose` never blocks.
         """
+        if len(candidates) == 1 and not exclude:
+            return self._choose_only(candidates[0])
         unique = list(dict.fromkeys(candidates))
         if not unique:
             raise ValueError("choose() needs at least one candidate deployment")
@@ -214,6 +216,18 @@ class Router:
     def _grow(self, base: float, count: int) -> float:
         # Bounding the exponent avoids OverflowError; the cap has long won by then.
         return min(base * 2.0 ** min(count - 1, 64), self._cap)
+
+    def _choose_only(self, deployment: Deployment) -> Deployment | float:
+        # The common single-deployment case, on the hot path: same rules, no tiers to build.
+        with self._lock:
+            now = self._clock()
+            health = self._get(deployment)
+            if health.available(now):
+                if health.needs_probe:
+                    health.probing = True
+                return deployment
+            wait = health.free_in(now, self._failure_cooldown)
+        return max(wait, _MIN_WAIT)
 
     def _get(self, deployment: Deployment) -> _Health:
         try:

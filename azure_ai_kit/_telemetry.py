@@ -44,16 +44,39 @@ def enabled() -> bool:
     Checked per call, so a provider set after the client was built is still honoured;
     with only the API installed, calls skip span bookkeeping altogether.
     """
-    if instruments() is None:
+    providers = _providers()
+    if providers is None:
         return False
-    from opentelemetry import metrics, trace
-
-    unset = ("ProxyTracerProvider", "NoOpTracerProvider", "_ProxyMeterProvider",
-             "NoOpMeterProvider")  # fmt: skip
+    trace, metrics_state, get_tracer_provider, get_meter_provider = providers
+    # Fast path: the API keeps the configured providers in module globals (None until set);
+    # reading them skips the environment lookups the public getters make on every call.
+    tracer_set = getattr(trace, "_TRACER_PROVIDER", _UNKNOWN)
+    meter_set = getattr(metrics_state, "_METER_PROVIDER", _UNKNOWN)
+    if tracer_set is None and meter_set is None:
+        return False
     return (
-        type(trace.get_tracer_provider()).__name__ not in unset
-        or type(metrics.get_meter_provider()).__name__ not in unset
+        type(get_tracer_provider()).__name__ not in _UNSET
+        or type(get_meter_provider()).__name__ not in _UNSET
     )
+
+
+_UNKNOWN = object()
+
+
+# The API's placeholders until an SDK is configured.
+_UNSET = frozenset(
+    {"ProxyTracerProvider", "NoOpTracerProvider", "_ProxyMeterProvider", "NoOpMeterProvider"}
+)
+
+
+@cache
+def _providers() -> tuple[Any, Any, Any, Any] | None:
+    try:
+        from opentelemetry import metrics, trace
+        from opentelemetry.metrics import _internal as metrics_state
+    except ImportError:
+        return None
+    return trace, metrics_state, trace.get_tracer_provider, metrics.get_meter_provider
 
 
 class CallTrace:
@@ -64,8 +87,10 @@ class CallTrace:
     def __init__(self, operation: str, model: str) -> None:
         self._span: Any = None
         self._attempt: Any = None
+        if not enabled():
+            return
         tools = instruments()
-        if tools is None or not enabled():
+        if tools is None:
             return
         self._tracer, self._tokens, self._duration = tools
         from opentelemetry.trace import SpanKind

@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     log("import time …")
     import_rows = imports.run(repetitions=5 if args.quick else 9)
     log("per-call overhead …")
-    overhead_rows = overhead.run(repetitions=3 if args.quick else 9)
+    overhead_rows = overhead.run(repetitions=3 if args.quick else 11)
     log("failover latency …")
     failover_result = failover.run(pairs=50 if args.quick else 300)
     log("goodput under throttling …")

@@ -88,6 +88,12 @@ class Report:
             f"| {_met(pool.utilisation >= TARGET_UTILISATION and pool.failed == 0)} |",
             f"| failover adds < {TARGET_FAILOVER_MS:.0f} ms | {self.failover.added_ms:.2f} ms "
             f"| {_met(self.failover.added_ms < TARGET_FAILOVER_MS)} |",
+            "",
+            "Timed per-call ratios on a shared two-core VM move by ±15 % from run to run, more",
+            "than the 5 % the target allows. The repeatable measure of the per-call target is",
+            "the instruction count per call in",
+            "[benchmarks-instructions.md](benchmarks-instructions.md)",
+            "(`python -m bench.instructions`, callgrind; too slow to run in `make bench`).",
         ]
         return lines
 
@@ -179,7 +185,8 @@ class Report:
             "one backend; LiteLLM's `completion(model='azure/...', client=<that openai client>)`.",
             "CPU µs/call is the thread's CPU time (`time.thread_time`) — the calls never wait,",
             "so this is their cost without the time other processes steal; the ratio is the",
-            "median of per-repetition ratios (batches interleaved, order rotated).",
+            "ratio of each client's fastest batch (batches interleaved, order rotated, GC off",
+            "within a batch): interference only adds time, so the minimum is the stable estimate.",
             "Memory: `tracemalloc` peak above the starting level over the given number of calls",
             "(1,000, fewer for slow clients), and what stays allocated after `gc.collect()`,",
             "scaled to 1,000 calls. Streamed: all chunks read.",
