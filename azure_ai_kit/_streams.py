@@ -8,6 +8,7 @@ per-choice filter annotations; with `include_usage` the last chunk has `"choices
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Callable, Iterator
 from types import TracebackType
 from typing import Any
@@ -38,7 +39,8 @@ class _Accumulator:
         self.usage = Usage()
         self.model: str | None = None
         self.prompt_filter: ContentFilterReport | None = None
-        self.completion_filter: ContentFilterReport | None = None
+        # Merged once, at the end: merging per chunk would parse every chunk's annotations.
+        self.completion_reports: list[ContentFilterReport] = []
 
     def add(self, chunk: Any) -> ChatChunk:
         extra = chunk.model_extra or {}
@@ -55,7 +57,7 @@ class _Accumulator:
         choice = chunk.choices[0]
         report = completion_filter_from(choice.model_extra)
         if report is not None:
-            self.completion_filter = _merge(self.completion_filter, report)
+            self.completion_reports.append(report)
         text = (choice.delta.content or "") if choice.delta else ""
         if text:
             self.parts.append(text)
@@ -71,7 +73,7 @@ class _Accumulator:
             usage=self.usage,
             model=self.model,
             prompt_filter=self.prompt_filter,
-            completion_filter=self.completion_filter,
+            completion_filter=functools.reduce(_merge, self.completion_reports, None),
         )
 
 
@@ -82,7 +84,7 @@ def _rank(result: CategoryResult) -> tuple[bool, bool, int]:
     return result.filtered, bool(result.detected), _SEVERITY.get(result.severity or "", -1)
 
 
-def _merge(old: ContentFilterReport | None, new: ContentFilterReport) -> ContentFilterReport:
+def _merge(old: ContentFilterReport | None, new: ContentFilterReport) -> ContentFilterReport | None:
     """Keep the worst result per category across chunks (filtered, detected, then severity)."""
     if old is None:
         return new
