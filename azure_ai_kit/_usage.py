@@ -67,7 +67,8 @@ class UsageReport:
         """One line for a program's last status message: calls, tokens, deployments, cost."""
         served = ", ".join(f"{name.split('@')[0]} ×{line.calls}" for name, line in
                            self.by_deployment.items())  # fmt: skip
-        text = f"{self.total.calls} calls, {self.total.total_tokens:,} tokens"
+        calls = self.total.calls
+        text = f"{calls} call{'' if calls == 1 else 's'}, {self.total.total_tokens:,} tokens"
         if served:
             text += f" ({served})"
         if self.estimated_cost is not None:
