@@ -251,15 +251,21 @@ class AsyncAzureAIClient(ClientBase):
         attempt: Callable[[OpenAIClient, Deployment], Awaitable[tuple[T, Mapping[str, str]]]],
     ) -> tuple[T, Served, CallState[T]]:
         call: CallState[T] = CallState(self, candidates, label, operation)
-        retrying = tenacity.AsyncRetrying(
+        # tenacity's sync loop, with its sleeps handed to us to await: the same policy as the
+        # sync twin, without AsyncRetrying's per-step coroutine wrapping on the hot path.
+        # Retrying asks for the sleep just before it yields the next attempt.
+        waits: list[float] = []
+        retrying = tenacity.Retrying(
             retry=call.should_retry,
             wait=call.next_wait,
             stop=call.should_stop,
-            sleep=self._pause,
+            sleep=waits.append,
             reraise=True,
         )
         try:
-            async for try_ in retrying:
+            for try_ in retrying:
+                if waits:
+                    await self._pause(waits.pop())
                 with try_:
                     deployment = call.begin()
                     try:
@@ -299,10 +305,14 @@ class AsyncAzureAIClient(ClientBase):
         # openai 3.x is typed for httpx2 but accepts a legacy httpx client at runtime.
         http = cast(Any, self._http)
         if d.is_v1:
-            key = auth.token if auth.token is not None else auth.async_key_getter()
+            key = (
+                auth.async_openai_key()
+                if auth.token is None
+                else cast(Callable[[], Awaitable[str]], auth.token)
+            )
             return openai.AsyncOpenAI(
                 base_url=f"{d.resource_endpoint}/openai/v1/",
-                api_key=cast(Callable[[], Awaitable[str]], key),
+                api_key=key,
                 http_client=http,
                 max_retries=0,
                 timeout=self._timeout,
@@ -319,7 +329,7 @@ class AsyncAzureAIClient(ClientBase):
         return openai.AsyncAzureOpenAI(
             azure_endpoint=d.resource_endpoint,
             api_version=d.effective_api_version,
-            api_key=auth.async_key_getter(),
+            api_key=auth.async_openai_key(),
             http_client=http,
             max_retries=0,
             timeout=self._timeout,

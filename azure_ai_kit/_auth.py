@@ -101,10 +101,12 @@ class Auth:
         *,
         key: Callable[[], str] | None = None,
         token: TokenProvider | AsyncTokenProvider | None = None,
+        fixed: SecretStr | None = None,
         description: str,
     ) -> None:
         self.kind = kind
         self._key = key
+        self._fixed = fixed
         self.token = token
         self.description = description
 
@@ -112,6 +114,22 @@ class Auth:
         """A callable returning the current key (rotated keys are picked up on the next call)."""
         assert self._key is not None
         return self._key
+
+    def openai_key(self) -> str | Callable[[], str]:
+        """What to give openai as `api_key`: the key itself when it cannot change, else a getter.
+
+        A fixed key spares a provider call per request; an `AzureKeyCredential` stays a getter
+        so that `.update()` takes effect on the next request.
+        """
+        if self._fixed is not None:
+            return self._fixed.get_secret_value()
+        return self.key_getter()
+
+    def async_openai_key(self) -> str | Callable[[], Awaitable[str]]:
+        """The async form of `openai_key`."""
+        if self._fixed is not None:
+            return self._fixed.get_secret_value()
+        return self.async_key_getter()
 
     def async_key_getter(self) -> Callable[[], Awaitable[str]]:
         """The async form openai's async clients expect for a callable `api_key`."""
@@ -153,12 +171,12 @@ def make_auth(credential: Any, *, asynchronous: bool) -> Auth:
         secret = credential
         if not secret.get_secret_value().strip():
             raise ConfigurationError("the API key is empty; set AZURE_OPENAI_API_KEY")
-        return Auth("key", key=secret.get_secret_value, description="API key")
+        return Auth("key", key=secret.get_secret_value, fixed=secret, description="API key")
     if isinstance(credential, str):
         if not credential.strip():
             raise ConfigurationError("the API key is empty; set AZURE_OPENAI_API_KEY")
         plain = SecretStr(credential)
-        return Auth("key", key=plain.get_secret_value, description="API key")
+        return Auth("key", key=plain.get_secret_value, fixed=plain, description="API key")
     if hasattr(credential, "get_token"):
         provider_cls = AsyncTokenProvider if asynchronous else TokenProvider
         if not asynchronous and inspect.iscoroutinefunction(credential.get_token):

@@ -290,10 +290,10 @@ class AzureAIClient(ClientBase):
         # openai 3.x is typed for httpx2 but accepts a legacy httpx client at runtime.
         http = cast(Any, self._http)
         if d.is_v1:
-            key = auth.token if auth.token is not None else auth.key_getter()
+            key = auth.openai_key() if auth.token is None else cast(Callable[[], str], auth.token)
             return openai.OpenAI(
                 base_url=f"{d.resource_endpoint}/openai/v1/",
-                api_key=cast(Callable[[], str], key),
+                api_key=key,
                 http_client=http,
                 max_retries=0,
                 timeout=self._timeout,
@@ -310,7 +310,7 @@ class AzureAIClient(ClientBase):
         return openai.AzureOpenAI(
             azure_endpoint=d.resource_endpoint,
             api_version=d.effective_api_version,
-            api_key=auth.key_getter(),
+            api_key=auth.openai_key(),
             http_client=http,
             max_retries=0,
             timeout=self._timeout,
