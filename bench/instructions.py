@@ -4,7 +4,8 @@ Timing on a shared two-core VM swings ±15 % from run to run, too much to judge 
 Instruction counts do not depend on what else the machine does. For each client and mode we
 run the same script under callgrind twice, making `N0` and `N1` calls after the same warm-up;
 (instructions₁ − instructions₀) / (N1 − N0) is the cost of one call, imports and setup
-cancelling out. About a minute per run, so this is not part of `make bench`:
+cancelling out; the garbage collector is off for the measured calls, as in `timeit`.
+About a minute per run, so this is not part of `make bench`:
 
     python -m bench.instructions            # writes docs/benchmarks-instructions.md
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import platform
 import re
 import shutil
@@ -38,16 +40,27 @@ def _workload(client: str, api: str, stream: bool, calls: int) -> None:
     transport = record(stream=stream).transport()
     if api == "sync":
         call = SYNC_BUILDERS[client](transport, stream)
-        for _ in range(WARM_UP + calls):
+        for i in range(WARM_UP + calls):
+            if i == WARM_UP:
+                _quiet_gc()
             call()
         return
     acall = ASYNC_BUILDERS[client](transport, stream)
 
     async def run() -> None:
-        for _ in range(WARM_UP + calls):
+        for i in range(WARM_UP + calls):
+            if i == WARM_UP:
+                _quiet_gc()
             await acall()
 
     asyncio.run(run())
+
+
+def _quiet_gc() -> None:
+    # As timeit does: whether a full collection of everything the imports made falls inside
+    # the measured calls or not would move the count by more than the difference we measure.
+    gc.collect()
+    gc.disable()
 
 
 def _count(client: str, api: str, stream: bool, calls: int) -> int:
