@@ -251,33 +251,48 @@ class AsyncAzureAIClient(ClientBase):
         attempt: Callable[[OpenAIClient, Deployment], Awaitable[tuple[T, Mapping[str, str]]]],
     ) -> tuple[T, Served, CallState[T]]:
         call: CallState[T] = CallState(self, candidates, label, operation)
-        # tenacity's sync loop, with its sleeps handed to us to await: the same policy as the
-        # sync twin, without AsyncRetrying's per-step coroutine wrapping on the hot path.
-        # Retrying asks for the sleep just before it yields the next attempt.
-        waits: list[float] = []
-        retrying = tenacity.Retrying(
-            retry=call.should_retry,
-            wait=call.next_wait,
-            stop=call.should_stop,
-            sleep=waits.append,
-            reraise=True,
-        )
         try:
+            try:
+                # Most calls succeed at once: the first attempt runs without the retry
+                # machinery, which then costs nothing. Every retry goes through tenacity.
+                return await self._once(call, attempt)
+            except AzureAIKitError:
+                wait = call.prepare_retry()
+                if wait is None:
+                    raise
+            await self._pause(wait)
+            # tenacity's sync loop, its sleeps handed to us to await (Retrying asks for the
+            # sleep just before it yields the next attempt): the same policy as the sync twin.
+            waits: list[float] = []
+            retrying = tenacity.Retrying(
+                retry=call.should_retry,
+                wait=call.next_wait,
+                stop=call.should_stop,
+                sleep=waits.append,
+                reraise=True,
+            )
             for try_ in retrying:
                 if waits:
                     await self._pause(waits.pop())
                 with try_:
-                    deployment = call.begin()
-                    try:
-                        value, headers = await attempt(self._openai_for(deployment), deployment)
-                    except ATTEMPT_ERRORS as exc:
-                        raise call.failed(deployment, exc) from exc
-                    served = Served(deployment, headers)
-                    call.succeeded(served)
-                    return value, served, call
+                    return await self._once(call, attempt)
         except AzureAIKitError as exc:
             raise call.final(exc) from exc.__cause__
         raise AssertionError("unreachable: tenacity always returns or raises")  # pragma: no cover
+
+    async def _once(
+        self,
+        call: CallState[T],
+        attempt: Callable[[OpenAIClient, Deployment], Awaitable[tuple[T, Mapping[str, str]]]],
+    ) -> tuple[T, Served, CallState[T]]:
+        deployment = call.begin()
+        try:
+            value, headers = await attempt(self._openai_for(deployment), deployment)
+        except ATTEMPT_ERRORS as exc:
+            raise call.failed(deployment, exc) from exc
+        served = Served(deployment, headers)
+        call.succeeded(served)
+        return value, served, call
 
     async def _pause(self, seconds: float) -> None:
         # Failover is immediate: tenacity asks for a 0 s wait, which needs no sleep.

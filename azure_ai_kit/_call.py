@@ -49,7 +49,7 @@ class Served:
 
 
 class CallState(Generic[T]):
-    """One call's journey through the retry loop; the twins drive it with tenacity.
+    """One call's journey through the retry loop; the twins drive it (retries with tenacity).
 
     The Router decides where each attempt goes; this object records what happened, decides
     whether to try again and how long to wait, and builds the error raised at the end.
@@ -71,6 +71,7 @@ class CallState(Generic[T]):
         self.refreshed: set[int] = set()
         self.previous: Deployment | None = None
         self.served: Served | None = None
+        self.tries = 0  # attempts begun, including those that found every deployment cooling
         self.trace = CallTrace(operation, label)
 
     # --- tenacity hooks -------------------------------------------------------------------
@@ -104,13 +105,25 @@ class CallState(Generic[T]):
         elapsed = self.client._clock() - self.started
         return (
             len(self.attempts) - throttled >= self.policy.max_attempts
-            or state.attempt_number >= self.policy.max_attempts + self.policy.max_throttled_attempts
+            or self.tries >= self.policy.max_attempts + self.policy.max_throttled_attempts
             or elapsed + self.wait > self.policy.deadline
         )
+
+    def prepare_retry(self) -> float | None:
+        """After the first attempt failed: the wait before the next, or None to give up.
+
+        The twins run the first attempt outside tenacity; this is the decision tenacity makes
+        between any two attempts, with the same hooks.
+        """
+        if not self.should_retry(None):
+            return None
+        wait = self.next_wait(None)
+        return None if self.should_stop(None) else wait
 
     # --- one attempt ----------------------------------------------------------------------
     def begin(self) -> Deployment:
         """Pick the deployment for this attempt, or raise when none is free right now."""
+        self.tries += 1
         deployment, self.next = self.next, None
         if deployment is None:
             choice = self.router.choose(self.candidates)

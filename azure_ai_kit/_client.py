@@ -242,27 +242,43 @@ class AzureAIClient(ClientBase):
         attempt: Callable[[OpenAIClient, Deployment], tuple[T, Mapping[str, str]]],
     ) -> tuple[T, Served, CallState[T]]:
         call: CallState[T] = CallState(self, candidates, label, operation)
-        retrying = tenacity.Retrying(
-            retry=call.should_retry,
-            wait=call.next_wait,
-            stop=call.should_stop,
-            sleep=self._pause,
-            reraise=True,
-        )
         try:
+            try:
+                # Most calls succeed at once: the first attempt runs without the retry
+                # machinery, which then costs nothing. Every retry goes through tenacity.
+                return self._once(call, attempt)
+            except AzureAIKitError:
+                wait = call.prepare_retry()
+                if wait is None:
+                    raise
+            self._pause(wait)
+            retrying = tenacity.Retrying(
+                retry=call.should_retry,
+                wait=call.next_wait,
+                stop=call.should_stop,
+                sleep=self._pause,
+                reraise=True,
+            )
             for try_ in retrying:
                 with try_:
-                    deployment = call.begin()
-                    try:
-                        value, headers = attempt(self._openai_for(deployment), deployment)
-                    except ATTEMPT_ERRORS as exc:
-                        raise call.failed(deployment, exc) from exc
-                    served = Served(deployment, headers)
-                    call.succeeded(served)
-                    return value, served, call
+                    return self._once(call, attempt)
         except AzureAIKitError as exc:
             raise call.final(exc) from exc.__cause__
         raise AssertionError("unreachable: tenacity always returns or raises")  # pragma: no cover
+
+    def _once(
+        self,
+        call: CallState[T],
+        attempt: Callable[[OpenAIClient, Deployment], tuple[T, Mapping[str, str]]],
+    ) -> tuple[T, Served, CallState[T]]:
+        deployment = call.begin()
+        try:
+            value, headers = attempt(self._openai_for(deployment), deployment)
+        except ATTEMPT_ERRORS as exc:
+            raise call.failed(deployment, exc) from exc
+        served = Served(deployment, headers)
+        call.succeeded(served)
+        return value, served, call
 
     def _pause(self, seconds: float) -> None:
         # Failover is immediate: tenacity asks for a 0 s wait, which must not yield or sleep.
