@@ -8,8 +8,7 @@ per-choice filter annotations; with `include_usage` the last chunk has `"choices
 
 from __future__ import annotations
 
-import functools
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -18,12 +17,10 @@ from ._errors_map import completion_filtered
 from ._exceptions import AzureAIKitError, ServiceError
 from ._results import (
     Attempt,
-    CategoryResult,
     ChatChunk,
     ChatResult,
     ContentFilterReport,
     Usage,
-    completion_filter_from,
     prompt_filter_from,
 )
 
@@ -40,7 +37,7 @@ class _Accumulator:
         self.model: str | None = None
         self.prompt_filter: ContentFilterReport | None = None
         # Merged once, at the end: merging per chunk would parse every chunk's annotations.
-        self.completion_reports: list[ContentFilterReport] = []
+        self.completion_reports: list[Mapping[str, Any]] = []
 
     def add(self, chunk: Any) -> ChatChunk:
         extra = chunk.model_extra or {}
@@ -55,9 +52,11 @@ class _Accumulator:
         if not chunk.choices:
             return ChatChunk(raw=chunk)
         choice = chunk.choices[0]
-        report = completion_filter_from(choice.model_extra)
-        if report is not None:
-            self.completion_reports.append(report)
+        extra_choice = choice.model_extra
+        if extra_choice:
+            raw = extra_choice.get("content_filter_results")
+            if isinstance(raw, Mapping):
+                self.completion_reports.append(raw)
         text = (choice.delta.content or "") if choice.delta else ""
         if text:
             self.parts.append(text)
@@ -73,26 +72,35 @@ class _Accumulator:
             usage=self.usage,
             model=self.model,
             prompt_filter=self.prompt_filter,
-            completion_filter=functools.reduce(_merge, self.completion_reports, None),
+            completion_filter=ContentFilterReport.from_json(_merge(self.completion_reports))
+            if self.completion_reports
+            else None,
         )
 
 
 _SEVERITY = {"safe": 0, "low": 1, "medium": 2, "high": 3}
 
 
-def _rank(result: CategoryResult) -> tuple[bool, bool, int]:
-    return result.filtered, bool(result.detected), _SEVERITY.get(result.severity or "", -1)
+def _rank(result: Any) -> tuple[bool, bool, int]:
+    if not isinstance(result, Mapping):
+        return False, False, -1
+    severity = _SEVERITY.get(str(result.get("severity") or ""), -1)
+    return bool(result.get("filtered")), bool(result.get("detected")), severity
 
 
-def _merge(old: ContentFilterReport | None, new: ContentFilterReport) -> ContentFilterReport | None:
-    """Keep the worst result per category across chunks (filtered, detected, then severity)."""
-    if old is None:
-        return new
-    categories = dict(old.categories)
-    for name, result in new.categories.items():
-        if name not in categories or _rank(result) > _rank(categories[name]):
-            categories[name] = result
-    return ContentFilterReport(categories=categories, error=new.error or old.error)
+def _merge(reports: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """The worst annotation per category across chunks (filtered, detected, then severity).
+
+    Works on Azure's raw JSON, so only the merged report is ever parsed.
+    """
+    merged: dict[str, Any] = {}
+    for report in reports:
+        for name, result in report.items():
+            if name == "error":
+                merged.setdefault("error", result)
+            elif name not in merged or _rank(result) > _rank(merged[name]):
+                merged[name] = result
+    return merged
 
 
 Opened = tuple[Any, Any, Served, Any]  # (openai stream, first chunk, served, CallState)
