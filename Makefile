@@ -28,7 +28,8 @@ demo: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check azure_ai_kit tests samples bench
+	$(BIN)/ruff format --check azure_ai_kit tests samples bench scripts
+	$(BIN)/python scripts/unasync.py --check
 
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict azure_ai_kit samples

@@ -30,10 +30,12 @@ from ._results import (
     CategoryResult,
     ChatChunk,
     ChatResult,
+    Choice,
     ContentFilterReport,
     EmbeddingResult,
     GeneratedImage,
     ImageResult,
+    Served,
     Usage,
     write_atomic,
 )
@@ -41,11 +43,12 @@ from ._retry import RetryPolicy
 from ._usage import Price, UsageLine, UsageReport
 
 if TYPE_CHECKING:
+    from ._async_chat_stream import AsyncChatStream
     from ._async_client import AsyncAzureAIClient
+    from ._chat_stream import ChatStream
     from ._client import AzureAIClient
     from ._routing import DeploymentStatus
     from ._settings import Settings
-    from ._streams import AsyncChatStream, ChatStream
 
 __version__ = "0.1.0"
 
@@ -61,6 +64,7 @@ __all__ = [
     "ChatChunk",
     "ChatResult",
     "ChatStream",
+    "Choice",
     "ConfigurationError",
     "ContentFilterReport",
     "ContentFilteredError",
@@ -74,6 +78,7 @@ __all__ = [
     "Price",
     "RateLimitedError",
     "RetryPolicy",
+    "Served",
     "ServiceError",
     "Settings",
     "Usage",
@@ -85,9 +90,9 @@ __all__ = [
 # name → module, for the names whose modules import openai or pydantic-settings.
 _LAZY = {
     "AsyncAzureAIClient": "._async_client",
-    "AsyncChatStream": "._streams",
+    "AsyncChatStream": "._async_chat_stream",
     "AzureAIClient": "._client",
-    "ChatStream": "._streams",
+    "ChatStream": "._chat_stream",
     "DeploymentStatus": "._routing",
     "Settings": "._settings",
 }

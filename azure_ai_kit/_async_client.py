@@ -1,4 +1,7 @@
-"""`AsyncAzureAIClient`: the asyncio twin of `AzureAIClient`, same methods, awaited."""
+"""`AsyncAzureAIClient`: the asyncio client. Only I/O lives here: each method shapes the
+request (`_base`), awaits `openai` inside the retry loop (`_run`), and converts the answer
+(`_results`). `_client.py` is generated from this file by `scripts/unasync.py`: edit this one.
+"""
 
 from __future__ import annotations
 
@@ -6,47 +9,57 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-import httpx
+import httpx2
 import openai
-import tenacity
 
-from ._call import CallState, Served
-from ._core import (
+from ._async_chat_stream import AsyncChatStream
+from ._base import (
     ClientBase,
     build_messages,
-    chat_result,
+    chat_options,
     embedding_input,
-    embedding_result,
-    emulator_config,
-    env_config,
-    image_result,
-    wants_usage_chunk,
+    given,
+    image_options,
 )
+from ._call import CallState
 from ._deployment import Deployment
-from ._errors_map import ATTEMPT_ERRORS, completion_filtered, download_failed
-from ._exceptions import AzureAIKitError
-from ._results import ChatResult, EmbeddingResult, ImageResult
+from ._errors_map import attempt_errors, completion_filtered, download_failed, http_errors
+from ._results import (
+    ChatResult,
+    EmbeddingResult,
+    ImageResult,
+    Served,
+    chat_result,
+    embedding_result,
+    image_result,
+)
 from ._retry import RetryPolicy
-from ._streams import AsyncChatStream, Opened
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["AsyncAzureAIClient"]
 
 T = TypeVar("T")
 OpenAIClient = openai.AsyncAzureOpenAI | openai.AsyncOpenAI
+Send = Callable[[OpenAIClient, Deployment], Awaitable[tuple[T, Mapping[str, str]]]]
 
 
 class AsyncAzureAIClient(ClientBase):
-    """The asyncio twin of `AzureAIClient`: the same arguments and methods, awaited.
+    """A typed asyncio client for Azure OpenAI: routing, retries and failover across deployments.
 
     Pass `endpoint=` with a `deployments={"chat": "<deployment>", …}` mapping for one resource,
     or `deployments=[Deployment(…), …]` for a pool. `credential` is an API key, an
     `AzureKeyCredential`, or an azure-identity credential. `http_client=` lets you bring your
-    own `httpx.AsyncClient` (the kit never closes one you pass). `clock`/`sleep` are for tests.
+    own `httpx2.AsyncClient` or legacy `httpx.AsyncClient` (respx, existing code); the kit never
+    closes one you pass. `clock`/`sleep` are for tests.
     """
 
     _asynchronous = True
+    _openai_v1 = openai.AsyncOpenAI
+    _openai_classic = openai.AsyncAzureOpenAI
 
     def __init__(
         self,
@@ -56,7 +69,7 @@ class AsyncAzureAIClient(ClientBase):
         deployments: Mapping[str, str] | Sequence[Deployment] | None = None,
         api_version: str | None = None,
         retry: RetryPolicy | None = None,
-        http_client: httpx.AsyncClient | None = None,
+        http_client: httpx2.AsyncClient | httpx.AsyncClient | None = None,
         timeout: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -71,38 +84,13 @@ class AsyncAzureAIClient(ClientBase):
             clock=clock,
         )
         self._owns_http = http_client is None
-        self._http = http_client or httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout, connect=10.0), follow_redirects=False
+        self._http = http_client or httpx2.AsyncClient(
+            timeout=httpx2.Timeout(timeout, connect=10.0), follow_redirects=False
         )
+        self._attempt_errors = attempt_errors(self._http)
         self._sleep = sleep
-        self._openai: dict[int, OpenAIClient] = {}
 
-    @classmethod
-    def from_env(
-        cls, *, fallback: Literal["emulator"] | None = None, **kwargs: Any
-    ) -> AsyncAzureAIClient:
-        """Build a client from `AZURE_OPENAI_*` variables, a `.env` file, or `AZURE_AI_KIT_CONFIG`.
-
-        With no key set, authenticates with `DefaultAzureCredential` (Entra ID). Keyword
-        arguments override what the environment says (e.g. `http_client=`, `retry=`).
-        `fallback="emulator"` uses the local emulator when no endpoint is configured, with a
-        notice on stderr (for samples and demos; the default is to raise `ConfigurationError`).
-        """
-        return cls._owning(env_config(asynchronous=True, fallback=fallback), kwargs)
-
-    @classmethod
-    def for_emulator(cls, emulator: Any = None, **kwargs: Any) -> AsyncAzureAIClient:
-        """A client wired to an in-process emulator (`azure_ai_kit.emulator`; default if None)."""
-        return cls._owning(emulator_config(emulator, asynchronous=True), kwargs)
-
-    @classmethod
-    def _owning(cls, config: dict[str, Any], overrides: dict[str, Any]) -> AsyncAzureAIClient:
-        # An http_client the kit built for this client is the client's to close.
-        client = cls(**{**config, **overrides})
-        client._owns_http = "http_client" not in overrides
-        return client
-
-    # --- calls --------------------------------------------------------------------------------
+    # --- calls: shape the request, send it through the retry loop, convert the answer --------
     async def chat(
         self,
         prompt: str | Sequence[Mapping[str, Any]],
@@ -120,19 +108,18 @@ class AsyncAzureAIClient(ClientBase):
         Raises `ContentFilteredError` when Azure blocks the prompt or cuts the answer.
         """
         messages = build_messages(prompt, system)
-        if max_tokens is not None:
-            kwargs["max_tokens"] = max_tokens
-        candidates, label = self._candidates(model, "chat")
+        options = {**given(max_tokens=max_tokens), **kwargs}
+        call = self._call(model, "chat")
 
-        async def attempt(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
+        async def send(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
             raw = await client.chat.completions.with_raw_response.create(
-                model=d.name, messages=messages, **kwargs
+                model=d.name, messages=messages, **chat_options(d, options, stream=False)
             )
             return raw.parse(), raw.headers
 
-        completion, served, call = await self._run(candidates, label, "chat", attempt)
-        result = chat_result(completion, served, call.attempts)
-        call.finish(result)
+        completion, served = await self._run(call, send)
+        result = chat_result(completion, served)
+        call.finish(result.usage, result.model)
         if result.finish_reason == "content_filter":
             raise completion_filtered(result)
         return result
@@ -152,29 +139,26 @@ class AsyncAzureAIClient(ClientBase):
         arguments as `chat()`; `s.result` holds the whole `ChatResult` at the end.
         """
         messages = build_messages(prompt, system)
-        if max_tokens is not None:
-            kwargs["max_tokens"] = max_tokens
-        candidates, label = self._candidates(model, "chat")
+        options = {**given(max_tokens=max_tokens), **kwargs}
+        call = self._call(model, "chat")
 
-        async def attempt(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
-            extra = dict(kwargs)
-            if "stream_options" not in extra and wants_usage_chunk(d):
-                extra["stream_options"] = {"include_usage": True}
+        async def send(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
             raw = await client.chat.completions.with_raw_response.create(
-                model=d.name, messages=messages, stream=True, **extra
+                model=d.name, messages=messages, **chat_options(d, options, stream=True)
             )
             stream = raw.parse()
+            chunks = aiter(stream)
             try:
                 # Reading the first chunk inside the attempt lets a failure here fail over.
-                first = await anext(aiter(stream), None)
+                first = await anext(chunks, None)
             except BaseException:
                 await stream.close()
                 raise
-            return (stream, first), raw.headers
+            return (stream, chunks, first), raw.headers
 
-        async def open_stream() -> Opened:
-            (stream, first), served, call = await self._run(candidates, label, "chat", attempt)
-            return stream, first, served, call
+        async def open_stream() -> tuple[Any, Any, Any, CallState]:
+            (stream, chunks, first), _ = await self._run(call, send)
+            return stream, chunks, first, call
 
         return AsyncChatStream(open_stream)
 
@@ -189,29 +173,24 @@ class AsyncAzureAIClient(ClientBase):
     ) -> ImageResult:
         """Generate images (DALL·E 3 / gpt-image-1) and return them decoded as `ImageResult`.
 
-        Asks for `b64_json` unless you pass `response_format`; other keyword arguments
+        Asks dall-e for `b64_json` unless you pass `response_format`; other keyword arguments
         (`quality`, `style`, `output_format`, …) pass through to `openai`.
         """
-        for key, value in (("size", size), ("n", n)):
-            if value is not None:
-                kwargs[key] = value
-        candidates, label = self._candidates(model, "image")
+        options = {**given(size=size, n=n), **kwargs}
+        call = self._call(model, "image_generation")
 
-        async def attempt(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
-            extra = dict(kwargs)
-            if "response_format" not in extra and "dall-e" in (d.model or d.name).lower():
-                extra["response_format"] = "b64_json"
+        async def send(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
             raw = await client.images.with_raw_response.generate(
-                model=d.name, prompt=prompt, **extra
+                model=d.name, prompt=prompt, **image_options(d, options)
             )
             return raw.parse(), raw.headers
 
-        response, served, call = await self._run(candidates, label, "image_generation", attempt)
-        result = image_result(response, served, call.attempts)
-        call.finish(result)
-        return (
-            await result.with_downloads_async(self._download) if result.needs_download else result
-        )
+        response, served = await self._run(call, send)
+        result = image_result(response, served)
+        call.finish(None, None)
+        if result.needs_download:
+            result = await result.with_downloads_async(self._download)
+        return result
 
     async def embed(
         self, texts: str | Iterable[str], *, model: str | None = None, **kwargs: Any
@@ -221,17 +200,17 @@ class AsyncAzureAIClient(ClientBase):
         Other keyword arguments (`dimensions`, …) pass through to `openai`.
         """
         payload = embedding_input(texts)
-        candidates, label = self._candidates(model, "embedding")
+        call = self._call(model, "embeddings")
 
-        async def attempt(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
+        async def send(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
             raw = await client.embeddings.with_raw_response.create(
                 model=d.name, input=payload, **kwargs
             )
             return raw.parse(), raw.headers
 
-        response, served, call = await self._run(candidates, label, "embeddings", attempt)
-        result = embedding_result(response, served, call.attempts)
-        call.finish(result)
+        response, served = await self._run(call, send)
+        result = embedding_result(response, served)
+        call.finish(result.usage, result.model)
         return result
 
     def openai(self, model: str = "chat") -> OpenAIClient:
@@ -239,116 +218,37 @@ class AsyncAzureAIClient(ClientBase):
 
         It has `max_retries=0` and no failover; pass `model=deployment.name` in its calls.
         """
-        candidates, _ = self._candidates(model, "chat")
-        return self._openai_for(candidates[0])
+        return cast(OpenAIClient, self._openai_for(self._candidates(model, "chat")[0][0]))
 
-    # --- plumbing -----------------------------------------------------------------------------
-    async def _run(
-        self,
-        candidates: list[Deployment],
-        label: str,
-        operation: str,
-        attempt: Callable[[OpenAIClient, Deployment], Awaitable[tuple[T, Mapping[str, str]]]],
-    ) -> tuple[T, Served, CallState[T]]:
-        call: CallState[T] = CallState(self, candidates, label, operation)
-        try:
-            try:
-                # Most calls succeed at once: the first attempt runs without the retry
-                # machinery, which then costs nothing. Every retry goes through tenacity.
-                return await self._once(call, attempt)
-            except AzureAIKitError:
-                wait = call.prepare_retry()
-                if wait is None:
+    # --- the retry loop -----------------------------------------------------------------------
+    async def _run(self, call: CallState, send: Send[T]) -> tuple[T, Served]:
+        """One attempt per turn until one succeeds or the call gives up (see `CallState`)."""
+        while True:
+            deployment = call.choose()
+            if deployment is not None:
+                try:
+                    value, headers = await send(self._openai_for(deployment), deployment)
+                except self._attempt_errors as exc:
+                    call.failed(deployment, exc)
+                except BaseException as exc:
+                    call.abandoned(deployment, exc)  # cancelled, or a bug: free the deployment
                     raise
-            await self._pause(wait)
-            # tenacity's sync loop, its sleeps handed to us to await (Retrying asks for the
-            # sleep just before it yields the next attempt): the same policy as the sync twin.
-            waits: list[float] = []
-            retrying = tenacity.Retrying(
-                retry=call.should_retry,
-                wait=call.next_wait,
-                stop=call.should_stop,
-                sleep=waits.append,
-                reraise=True,
-            )
-            for try_ in retrying:
-                if waits:
-                    await self._pause(waits.pop())
-                with try_:
-                    return await self._once(call, attempt)
-        except AzureAIKitError as exc:
-            raise call.final(exc) from exc.__cause__
-        raise AssertionError("unreachable: tenacity always returns or raises")  # pragma: no cover
-
-    async def _once(
-        self,
-        call: CallState[T],
-        attempt: Callable[[OpenAIClient, Deployment], Awaitable[tuple[T, Mapping[str, str]]]],
-    ) -> tuple[T, Served, CallState[T]]:
-        deployment = call.begin()
-        try:
-            value, headers = await attempt(self._openai_for(deployment), deployment)
-        except ATTEMPT_ERRORS as exc:
-            raise call.failed(deployment, exc) from exc
-        served = Served(deployment, headers)
-        call.succeeded(served)
-        return value, served, call
-
-    async def _pause(self, seconds: float) -> None:
-        # Failover is immediate: tenacity asks for a 0 s wait, which needs no sleep.
-        if seconds > 0:
-            await self._sleep(seconds)
+                else:
+                    return value, call.succeeded(deployment, headers)
+            wait = call.next_wait()
+            if wait is None:
+                raise call.error() from call.cause
+            if wait > 0:  # failover is immediate: no sleep, no yield
+                await self._sleep(wait)
 
     async def _download(self, url: str) -> bytes:
         # SAS URLs carry their own authorisation; never send the key to blob storage.
         try:
             response = await self._http.get(url)
             response.raise_for_status()
-        except httpx.HTTPError as exc:
+        except http_errors(self._http) as exc:
             raise download_failed(url, exc) from exc
-        return response.content
-
-    def _openai_for(self, deployment: Deployment) -> OpenAIClient:
-        client = self._openai.get(id(deployment))
-        if client is None:
-            client = self._build_openai(deployment)
-            self._openai[id(deployment)] = client
-        return client
-
-    def _build_openai(self, d: Deployment) -> OpenAIClient:
-        auth = self._auth_for(d)
-        # openai 3.x is typed for httpx2 but accepts a legacy httpx client at runtime.
-        http = cast(Any, self._http)
-        if d.is_v1:
-            key = (
-                auth.async_openai_key()
-                if auth.token is None
-                else cast(Callable[[], Awaitable[str]], auth.token)
-            )
-            return openai.AsyncOpenAI(
-                base_url=f"{d.resource_endpoint}/openai/v1/",
-                api_key=key,
-                http_client=http,
-                max_retries=0,
-                timeout=self._timeout,
-            )
-        if auth.kind == "token":
-            return openai.AsyncAzureOpenAI(
-                azure_endpoint=d.resource_endpoint,
-                api_version=d.effective_api_version,
-                azure_ad_token_provider=cast(Callable[[], Awaitable[str]], auth.token),
-                http_client=http,
-                max_retries=0,
-                timeout=self._timeout,
-            )
-        return openai.AsyncAzureOpenAI(
-            azure_endpoint=d.resource_endpoint,
-            api_version=d.effective_api_version,
-            api_key=auth.async_openai_key(),
-            http_client=http,
-            max_retries=0,
-            timeout=self._timeout,
-        )
+        return bytes(response.content)
 
     async def close(self) -> None:
         """Close the HTTP client if the kit created it."""

@@ -1,134 +1,78 @@
-"""One call's journey through the retry loop: `CallState`, driven by the twins with tenacity.
+"""One call's state through the retry loop: `CallState`, given its collaborators.
 
-The Router decides where each attempt goes; `CallState` records what happened, decides whether
-to try again and how long to wait, feeds telemetry and usage, and builds the final error.
+The twins' `_run` is a plain loop (choose → send → succeeded | failed → next_wait); every
+decision it needs is a small method here. The Router decides where each attempt goes; this
+object records what happened, decides whether to try again and how long to wait, feeds
+telemetry and usage, and builds the error raised at the end. It never sees the client.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from collections.abc import Callable, Mapping, Sequence
 
 from ._deployment import Deployment
 from ._errors_map import Classified, classify
 from ._exceptions import AzureAIKitError, RateLimitedError
-from ._results import Attempt, ChatResult, EmbeddingResult, ImageResult, Usage
+from ._results import Attempt, Served, Usage
+from ._retry import RetryPolicy
+from ._routing import Router
 from ._telemetry import CallTrace
+from ._usage import UsageLedger
 
-if TYPE_CHECKING:
-    from ._core import ClientBase
-
-__all__ = ["LOGGABLE_HEADERS", "CallState", "Served", "safe_headers"]
+__all__ = ["LOGGABLE_HEADERS", "CallState", "safe_headers"]
 
 logger = logging.getLogger("azure_ai_kit")
 
-T = TypeVar("T")
 
+class CallState:
+    """One call's journey: which deployment next, what happened, whether to go on.
 
-class Served:
-    """The HTTP facts of a successful attempt that end up on a result."""
-
-    __slots__ = ("deployment", "headers")
-
-    def __init__(self, deployment: Deployment, headers: Mapping[str, str]) -> None:
-        self.deployment = deployment
-        # One pass over the response headers: each httpx.Headers lookup scans them all, and
-        # a call reads several. Lower-cased keys, as HTTP header names are case-insensitive.
-        self.headers = {name.lower(): value for name, value in headers.items()}
-
-    def fields(self, attempts: Sequence[Attempt]) -> dict[str, Any]:
-        """Keyword arguments for a result's `_Served` part."""
-        return {
-            "deployment": self.deployment.name,
-            "endpoint": self.deployment.endpoint,
-            "region": self.headers.get("x-ms-region"),
-            "request_id": self.headers.get("apim-request-id") or self.headers.get("x-request-id"),
-            "attempts": tuple(attempts),
-        }
-
-
-class CallState(Generic[T]):
-    """One call's journey through the retry loop; the twins drive it (retries with tenacity).
-
-    The Router decides where each attempt goes; this object records what happened, decides
-    whether to try again and how long to wait, and builds the error raised at the end.
+    `refresh(deployment)` forgets the deployment's cached token and says whether there was
+    one to forget (a 401 with Entra ID is retried once on the same deployment).
     """
 
     def __init__(
-        self, client: ClientBase, candidates: list[Deployment], label: str, operation: str
+        self,
+        candidates: Sequence[Deployment],
+        label: str,
+        operation: str,
+        *,
+        router: Router,
+        policy: RetryPolicy,
+        clock: Callable[[], float],
+        ledger: UsageLedger,
+        refresh: Callable[[Deployment], bool],
     ) -> None:
-        self.client = client
-        self.router = client._router
-        self.policy = client._retry
         self.candidates = candidates
         self.label = label
-        self.started = client._clock()
+        self.router = router
+        self.policy = policy
+        self.clock = clock
+        self.ledger = ledger
+        self.refresh = refresh
+        self.started = clock()
         self.attempts: list[Attempt] = []
         self.last: Classified | None = None
-        self.next: Deployment | None = None
-        self.wait = 0.0
-        self.refreshed: set[int] = set()
+        self.next: Deployment | None = None  # decided by next_wait, taken by choose
         self.previous: Deployment | None = None
-        self.served: Served | None = None
+        self.attempt_started = self.started
+        self.wait = 0.0  # the wait before the coming attempt, reported on its Attempt
         self.tries = 0  # attempts begun, including those that found every deployment cooling
+        self.failures = 0  # consecutive 5xx/timeouts/connection errors in this call
+        self.refreshed: set[int] = set()
+        self.served: Served | None = None
+        self.deployment: Deployment | None = None  # the one that answered
         self.trace = CallTrace(operation, label)
 
-    # --- tenacity hooks -------------------------------------------------------------------
-    def should_retry(self, state: Any) -> bool:
-        """tenacity `retry=`: only errors the router can route around, or a wait can cure."""
-        return self.last is not None and self.last.retryable
-
-    def next_wait(self, state: Any) -> float:
-        """tenacity `wait=`: zero when some candidate is free now, else until the earliest is."""
-        if self.next is not None:
-            return 0.0
-        choice = self.router.choose(self.candidates)
-        if isinstance(choice, Deployment):
-            self.next, self.wait = choice, 0.0
-            if self.previous is not None and choice is not self.previous:
-                logger.info(
-                    "%s: failing over from %s to %s after %s",
-                    self.label, self.previous.id, choice.id, self.attempts[-1].error,
-                )  # fmt: skip
-        else:
-            self.wait = choice
-        return self.wait
-
-    def should_stop(self, state: Any) -> bool:
-        """tenacity `stop=`: the attempt caps, or a wait that would overrun the deadline.
-
-        429s have their own, larger cap: under load they are expected and cost no quota, and
-        giving up on them while Azure says "in 2 s" would turn throttling into failures.
-        """
-        throttled = sum(1 for a in self.attempts if a.status == 429)
-        elapsed = self.client._clock() - self.started
-        return (
-            len(self.attempts) - throttled >= self.policy.max_attempts
-            or self.tries >= self.policy.max_attempts + self.policy.max_throttled_attempts
-            or elapsed + self.wait > self.policy.deadline
-        )
-
-    def prepare_retry(self) -> float | None:
-        """After the first attempt failed: the wait before the next, or None to give up.
-
-        The twins run the first attempt outside tenacity; this is the decision tenacity makes
-        between any two attempts, with the same hooks.
-        """
-        if not self.should_retry(None):
-            return None
-        wait = self.next_wait(None)
-        return None if self.should_stop(None) else wait
-
-    # --- one attempt ----------------------------------------------------------------------
-    def begin(self) -> Deployment:
-        """Pick the deployment for this attempt, or raise when none is free right now."""
+    # --- the loop's questions -------------------------------------------------------------
+    def choose(self) -> Deployment | None:
+        """The deployment for this attempt, or None when every candidate is unavailable now."""
         self.tries += 1
         deployment, self.next = self.next, None
         if deployment is None:
             choice = self.router.choose(self.candidates)
             if not isinstance(choice, Deployment):
-                self.wait = choice
                 # Report what made them unavailable, if this call saw it, over a generic wait.
                 if self.last is None or (self.last.status is None and not self.attempts):
                     error = RateLimitedError(
@@ -137,50 +81,63 @@ class CallState(Generic[T]):
                         retry_after=choice,
                     )
                     self.last = Classified(error, "throttled", None, choice)
-                raise self.last.error
+                return None
             deployment = choice
         reason = self.attempts[-1].error if self.attempts else None
         self.trace.attempt_started(deployment, len(self.attempts) + 1, reason)
+        self.attempt_started = self.clock()
         return deployment
 
-    def succeeded(self, served: Served) -> list[Attempt]:
-        """Record a success; returns the attempts list for the result."""
-        headers = served.headers
+    def next_wait(self) -> float | None:
+        """Seconds to wait before the next attempt (0: fail over now), or None to give up.
+
+        Only errors the router can route around, or a wait can cure, are retried; the
+        attempt caps and the deadline bound the rest. 429s have their own, larger cap: under
+        load they are expected and cost no quota.
+        """
+        if self.last is None or not self.last.retryable:
+            return None
+        choice = self.router.choose(self.candidates)
+        wait = 0.0 if isinstance(choice, Deployment) else choice
+        throttled = sum(1 for a in self.attempts if a.status == 429)
+        elapsed = self.clock() - self.started
+        if (
+            len(self.attempts) - throttled >= self.policy.max_attempts
+            or self.tries >= self.policy.max_attempts + self.policy.max_throttled_attempts
+            or elapsed + wait > self.policy.deadline
+        ):
+            if isinstance(choice, Deployment):
+                self.router.release(choice)
+            self.wait = wait
+            return None
+        if isinstance(choice, Deployment):
+            self.next = choice
+            if self.previous is not None and choice is not self.previous:
+                logger.info(
+                    "%s: failing over from %s to %s after %s",
+                    self.label, self.previous.id, choice.id, self.attempts[-1].error,
+                )  # fmt: skip
+        self.wait = wait
+        return wait
+
+    # --- what happened ----------------------------------------------------------------------
+    def succeeded(self, deployment: Deployment, headers: Mapping[str, str]) -> Served:
+        """Record a success; returns the served facts for the result."""
         self.router.record_success(
-            served.deployment,
+            deployment,
             remaining_tokens=_int_header(headers, "x-ratelimit-remaining-tokens"),
             remaining_requests=_int_header(headers, "x-ratelimit-remaining-requests"),
         )
-        self.attempts.append(Attempt(served.deployment.id, 200, None, self._waited()))
-        self.trace.attempt_ended(200, None, headers.get("x-ms-region"))
-        self.served = served
+        self.attempts.append(Attempt(deployment.id, 200, None, self._waited()))
+        self.served = served = Served.of(deployment, headers, self.attempts)
+        self.deployment = deployment
+        self.trace.attempt_ended(200, None, served.region)
         if logger.isEnabledFor(logging.DEBUG):  # spare the header copy on the hot path
-            logger.debug(
-                "%s: %s answered 200 %s", self.label, served.deployment.id, safe_headers(headers)
-            )
-        return self.attempts
+            logger.debug("%s: %s answered 200 %s", self.label, deployment.id, safe_headers(headers))
+        return served
 
-    def finish(self, result: ChatResult | ImageResult | EmbeddingResult) -> None:
-        """Account a successful call: usage ledger, telemetry."""
-        assert self.served is not None
-        deployment = self.served.deployment
-        usage = getattr(result, "usage", None) or Usage()
-        self.client._ledger.record(deployment.id, deployment.name, self.label, usage)
-        self.trace.succeeded(
-            deployment=deployment,
-            region=result.region,
-            response_model=getattr(result, "model", None),
-            input_tokens=usage.prompt_tokens,
-            output_tokens=usage.completion_tokens,
-            attempts=len(self.attempts),
-        )
-
-    def abort(self, error: BaseException) -> None:
-        """Close the call's telemetry after a failure that happened past the retry loop."""
-        self.trace.failed(error)
-
-    def failed(self, deployment: Deployment, exc: BaseException) -> AzureAIKitError:
-        """Classify a failed attempt, tell the router, and return the kit error to raise."""
+    def failed(self, deployment: Deployment, exc: BaseException) -> None:
+        """Classify a failed attempt and tell the router what it means for the deployment."""
         c = classify(exc, deployment.id, status_retryable=self.policy.retry_statuses)
         self.last = c
         kind = type(c.error).__name__
@@ -192,8 +149,9 @@ class CallState(Generic[T]):
                 retry_after = self.policy.backoff(len(self.attempts))
             self.router.record_throttled(deployment, retry_after, error=kind)
         elif c.signal == "failure":
+            self.failures += 1
             self.router.record_failure(deployment, kind)
-        elif c.signal == "auth" and self._refresh_token(deployment):
+        elif c.signal == "auth" and self._refresh_once(deployment):
             self.next = deployment  # same deployment, fresh token, no routing change
         elif c.signal in ("auth", "broken"):
             self.router.record_broken(deployment, kind)
@@ -201,30 +159,59 @@ class CallState(Generic[T]):
             self.router.release(deployment)
         logger.debug("%s: attempt on %s failed: %s", self.label, deployment.id, kind)
         self.previous = deployment
-        c.error.attempts = tuple(self.attempts)
-        return c.error
 
-    def final(self, error: AzureAIKitError) -> AzureAIKitError:
+    def abandoned(self, deployment: Deployment, exc: BaseException) -> None:
+        """The attempt ended in something that is not an HTTP outcome (cancelled, a bug):
+        give the deployment back to the router and close the call's telemetry."""
+        self.router.release(deployment)
+        self.trace.failed(exc)
+
+    # --- how the call ends ------------------------------------------------------------------
+    def error(self) -> AzureAIKitError:
         """The error that leaves the call: carries every attempt and the wait Azure asked for."""
-        if self.next is not None:
-            self.router.release(self.next)
-            self.next = None
+        assert self.last is not None
+        error = self.last.error
         error.attempts = tuple(self.attempts)
         if isinstance(error, RateLimitedError) and self.wait > 0:
             error.retry_after = self.wait
         self.trace.failed(error)
         return error
 
+    @property
+    def cause(self) -> BaseException | None:
+        """The `openai` error behind the final kit error, for `raise … from`."""
+        return self.last.cause if self.last is not None else None
+
+    def finish(self, usage: Usage | None, model: str | None) -> None:
+        """Account a successful call: usage ledger, telemetry."""
+        assert self.deployment is not None
+        assert self.served is not None
+        deployment = self.deployment
+        usage = usage or Usage()
+        self.ledger.record(deployment.id, deployment.name, self.label, usage)
+        self.trace.succeeded(
+            deployment=deployment,
+            region=self.served.region,
+            response_model=model,
+            input_tokens=usage.prompt_tokens,
+            output_tokens=usage.completion_tokens,
+            attempts=len(self.attempts),
+        )
+
+    def abort(self, error: BaseException) -> None:
+        """Close the call's telemetry after a failure past the retry loop (a broken stream)."""
+        self.trace.failed(error)
+
     def _waited(self) -> float:
         waited, self.wait = self.wait, 0.0
         return waited
 
-    def _refresh_token(self, deployment: Deployment) -> bool:
+    def _refresh_once(self, deployment: Deployment) -> bool:
         key = id(deployment)
         if key in self.refreshed:
             return False
         self.refreshed.add(key)
-        return self.client._auth_for(deployment).invalidate()
+        return self.refresh(deployment)
 
 
 #: Response headers that may be logged: none of them carries a secret.

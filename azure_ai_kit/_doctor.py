@@ -108,8 +108,7 @@ class Check:
 def load_env_config() -> DoctorConfig:
     """Load the configuration as `AzureAIClient.from_env()` does; the emulator only when
     AZURE_AI_KIT_EMULATOR=1 asks for it, so a missing endpoint surfaces with its fix."""
-    from ._core import env_config
-    from ._settings import Settings
+    from ._settings import Settings, env_config
 
     settings = Settings.load()
     if settings.use_emulator:

@@ -7,11 +7,13 @@ and what the router should learn (throttled, transient failure, broken, or nothi
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
-import httpx
+import httpx2
 import openai
 import pydantic
 
@@ -27,15 +29,45 @@ from ._exceptions import (
 from ._results import CategoryResult, ChatResult, ContentFilterReport
 from ._retry import parse_retry_after
 
-__all__ = ["ATTEMPT_ERRORS", "Classified", "classify", "completion_filtered", "download_failed"]
+__all__ = [
+    "ATTEMPT_ERRORS",
+    "Classified",
+    "attempt_errors",
+    "classify",
+    "completion_filtered",
+    "download_failed",
+    "http_errors",
+]
 
 #: What a failed attempt may raise; anything else is a bug and propagates untouched.
-ATTEMPT_ERRORS = (
+ATTEMPT_ERRORS: tuple[type[BaseException], ...] = (
     openai.OpenAIError,
-    httpx.HTTPError,
+    httpx2.HTTPError,
     json.JSONDecodeError,
     pydantic.ValidationError,
 )
+
+
+def http_errors(http_client: object) -> tuple[type[Exception], ...]:
+    """The transport errors of this HTTP client: httpx2's, plus legacy httpx's for a legacy one.
+
+    The legacy package is never imported here: a legacy client means it is loaded already.
+    """
+    package = sys.modules.get(type(http_client).__module__.partition(".")[0])
+    legacy = getattr(package, "HTTPError", None)
+    if (
+        isinstance(legacy, type)
+        and issubclass(legacy, Exception)
+        and legacy is not httpx2.HTTPError
+    ):
+        return (httpx2.HTTPError, legacy)
+    return (httpx2.HTTPError,)
+
+
+def attempt_errors(http_client: object) -> tuple[type[BaseException], ...]:
+    """What a failed attempt may raise with this HTTP client (`ATTEMPT_ERRORS` and its own)."""
+    return (*ATTEMPT_ERRORS, *http_errors(http_client)[1:])
+
 
 Signal = Literal["throttled", "failure", "broken", "auth", "none"]
 
@@ -56,6 +88,7 @@ class Classified:
     signal: Signal
     status: int | None
     retry_after: float | None = None
+    cause: BaseException | None = None  # the openai/httpx error, for `raise … from`
 
     @property
     def retryable(self) -> bool:
@@ -84,6 +117,12 @@ def classify(
     exc: BaseException, deployment: str, *, status_retryable: frozenset[int]
 ) -> Classified:
     """Turn an exception raised by an `openai` call into a `Classified` kit error."""
+    classified = _classify(exc, deployment, status_retryable)
+    classified.cause = exc
+    return classified
+
+
+def _classify(exc: BaseException, deployment: str, status_retryable: frozenset[int]) -> Classified:
     where: dict[str, Any] = {"deployment": deployment}
     if isinstance(exc, openai.APITimeoutError):
         return Classified(ServiceError(f"{deployment} timed out", **where), "failure", None)
@@ -182,13 +221,15 @@ def completion_filtered(result: ChatResult) -> ContentFilteredError:
     )
 
 
-def download_failed(url: str, exc: httpx.HTTPError) -> ServiceError:
+def download_failed(url: str, exc: Exception) -> ServiceError:
     """The error for an image URL that could not be fetched (an expired SAS link, say).
 
     Only the host is named: the query string of a SAS URL is a credential.
     """
-    host = httpx.URL(url).host
-    status = exc.response.status_code if isinstance(exc, httpx.HTTPStatusError) else None
+    host = urlsplit(url).hostname or "?"
+    # HTTPStatusError (httpx2 or legacy httpx) carries the response; other errors have none.
+    response = exc.__dict__.get("response")
+    status = getattr(response, "status_code", None)
     return ServiceError(
         f"could not download the generated image from {host} ({status or type(exc).__name__}); "
         "SAS links expire after 24 hours — ask for response_format='b64_json' to avoid downloads",

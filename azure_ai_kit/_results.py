@@ -1,7 +1,8 @@
 """Typed results: what a call returns, with Azure's extras (region, request id, filter report).
 
-Conversion from `openai` objects and raw JSON lives here too, so the client twins stay thin.
-Azure spells the filter fields two ways on the wire (WIRE.md); both are read.
+Conversion from `openai` objects and raw JSON lives here too (`chat_result`, `image_result`,
+`embedding_result`), so the client twins stay thin. Azure spells the filter fields two ways
+on the wire (docs/wire.md, "Content filter"); both are read.
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ __all__ = [
     "CategoryResult",
     "ChatChunk",
     "ChatResult",
+    "Choice",
     "ContentFilterReport",
     "EmbeddingResult",
     "GeneratedImage",
     "ImageResult",
+    "Served",
     "Usage",
     "write_atomic",
 ]
@@ -31,21 +34,48 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Usage:
-    """Token counts Azure reported for one call."""
+    """Token counts Azure reported for one call.
+
+    `cached_tokens` (part of `prompt_tokens`, billed at a discount) and `reasoning_tokens`
+    (part of `completion_tokens`) are 0 when Azure did not report them.
+    """
 
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0
+    cached_tokens: int = 0
+    reasoning_tokens: int = 0
 
     @classmethod
     def from_openai(cls, usage: Any) -> Usage:
-        """Build from an `openai` usage object (or `None`, giving zeros)."""
+        """Build from an `openai` usage object (or `None`, giving zeros).
+
+        Reads chat's `prompt_tokens` / `completion_tokens` (+ `*_tokens_details`) and the
+        Responses API's `input_tokens` / `output_tokens` (+ `*_tokens_details`).
+        """
         if usage is None:
             return cls()
-        prompt = int(getattr(usage, "prompt_tokens", 0) or 0)
-        completion = int(getattr(usage, "completion_tokens", 0) or 0)
-        total = int(getattr(usage, "total_tokens", 0) or 0) or prompt + completion
-        return cls(prompt, completion, total)
+        prompt = _count(usage, "prompt_tokens") or _count(usage, "input_tokens")
+        completion = _count(usage, "completion_tokens") or _count(usage, "output_tokens")
+        total = _count(usage, "total_tokens") or prompt + completion
+        prompt_details = getattr(usage, "prompt_tokens_details", None) or getattr(
+            usage, "input_tokens_details", None
+        )
+        completion_details = getattr(usage, "completion_tokens_details", None) or getattr(
+            usage, "output_tokens_details", None
+        )
+        return cls(
+            prompt,
+            completion,
+            total,
+            _count(prompt_details, "cached_tokens"),
+            _count(completion_details, "reasoning_tokens"),
+        )
+
+
+def _count(obj: Any, name: str) -> int:
+    value = getattr(obj, name, None) if obj is not None else None
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
 @dataclass(frozen=True)
@@ -163,8 +193,11 @@ def completion_filter_from(extra: Mapping[str, Any] | None) -> ContentFilterRepo
 
 
 @dataclass(frozen=True)
-class _Served:
-    """Where a result came from; shared by every result type."""
+class Served:
+    """Where a result came from: the part every result type shares.
+
+    `attempts` lists every HTTP attempt of the call, the successful one last.
+    """
 
     deployment: str = ""
     endpoint: str = ""
@@ -172,13 +205,36 @@ class _Served:
     request_id: str | None = None
     attempts: tuple[Attempt, ...] = ()
 
+    @classmethod
+    def of(cls, deployment: Any, headers: Mapping[str, str], attempts: Sequence[Attempt]) -> Served:
+        """The served facts of a successful response: reads only the headers results show."""
+        get = headers.get  # httpx.Headers: case-insensitive lookups, no copy of all the headers
+        return cls(
+            deployment.name,
+            deployment.endpoint,
+            get("x-ms-region"),
+            get("apim-request-id") or get("x-request-id"),
+            tuple(attempts),
+        )
+
 
 @dataclass(frozen=True)
-class ChatResult(_Served):
+class Choice:
+    """One of the answers of a chat call (`n=2` asks for two), kept apart by `index`."""
+
+    index: int = 0
+    text: str = ""
+    finish_reason: str | None = None
+    content_filter: ContentFilterReport | None = None
+
+
+@dataclass(frozen=True)
+class ChatResult(Served):
     """A chat completion: the text and everything Azure said about it.
 
-    `raw` is the `openai` `ChatCompletion` (or `None` for a streamed result), for fields
-    the kit does not surface, such as `raw.choices[0].message.tool_calls`.
+    `text`, `finish_reason` and `completion_filter` are the first choice's; `choices` has
+    every choice, by index. `raw` is the `openai` `ChatCompletion` (or `None` for a streamed
+    result), for fields the kit does not surface.
     """
 
     text: str = ""
@@ -187,6 +243,7 @@ class ChatResult(_Served):
     model: str | None = None
     prompt_filter: ContentFilterReport | None = None
     completion_filter: ContentFilterReport | None = None
+    choices: tuple[Choice, ...] = ()
     raw: Any = field(default=None, repr=False)
 
     @property
@@ -199,11 +256,16 @@ class ChatResult(_Served):
 
 @dataclass(frozen=True)
 class ChatChunk:
-    """One piece of a streamed answer. `text` is empty for Azure's annotation-only chunks."""
+    """One piece of a streamed answer. `text` is empty for Azure's annotation-only chunks.
+
+    `index` says which choice the piece belongs to when `n` > 1 (chunks of different
+    choices interleave).
+    """
 
     text: str = ""
     finish_reason: str | None = None
     raw: Any = field(default=None, repr=False)
+    index: int = 0
 
 
 @dataclass(frozen=True)
@@ -233,7 +295,7 @@ class GeneratedImage:
 
 
 @dataclass(frozen=True)
-class ImageResult(_Served):
+class ImageResult(Served):
     """Images from one generation call."""
 
     images: tuple[GeneratedImage, ...] = ()
@@ -264,7 +326,7 @@ class ImageResult(_Served):
 
 
 @dataclass(frozen=True)
-class EmbeddingResult(_Served):
+class EmbeddingResult(Served):
     """Embedding vectors, in input order."""
 
     vectors: tuple[list[float], ...] = ()
@@ -320,3 +382,70 @@ def decode_images(data: Sequence[Any]) -> tuple[GeneratedImage, ...]:
             )
         )
     return tuple(images)
+
+
+def chat_result(completion: Any, served: Served) -> ChatResult:
+    """Convert an `openai` ChatCompletion into a `ChatResult`."""
+    choices = tuple(
+        sorted(
+            (
+                Choice(
+                    int(c.index or 0),
+                    (c.message.content or "") if c.message is not None else "",
+                    c.finish_reason,
+                    completion_filter_from(c.model_extra),
+                )
+                for c in completion.choices or ()
+            ),
+            key=_index,
+        )
+    )
+    first = choices[0] if choices else Choice()
+    return ChatResult(
+        served.deployment,
+        served.endpoint,
+        served.region,
+        served.request_id,
+        served.attempts,
+        text=first.text,
+        finish_reason=first.finish_reason,
+        usage=Usage.from_openai(completion.usage),
+        model=completion.model or None,
+        prompt_filter=prompt_filter_from(completion.model_extra),
+        completion_filter=first.content_filter,
+        choices=choices,
+        raw=completion,
+    )
+
+
+def image_result(response: Any, served: Served) -> ImageResult:
+    """Convert an `openai` ImagesResponse into an `ImageResult`."""
+    return ImageResult(
+        served.deployment,
+        served.endpoint,
+        served.region,
+        served.request_id,
+        served.attempts,
+        images=decode_images(response.data or ()),
+        created=getattr(response, "created", None),
+        raw=response,
+    )
+
+
+def embedding_result(response: Any, served: Served) -> EmbeddingResult:
+    """Convert an `openai` CreateEmbeddingResponse into an `EmbeddingResult`."""
+    return EmbeddingResult(
+        served.deployment,
+        served.endpoint,
+        served.region,
+        served.request_id,
+        served.attempts,
+        vectors=tuple(list(item.embedding) for item in sorted(response.data, key=_index)),
+        usage=Usage.from_openai(response.usage),
+        model=response.model or None,
+        raw=response,
+    )
+
+
+def _index(item: Any) -> int:
+    return int(item.index)

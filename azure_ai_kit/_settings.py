@@ -27,7 +27,7 @@ from ._deployment import DEFAULT_API_VERSION, Deployment
 from ._endpoint import ALIASES, check_endpoint
 from ._exceptions import ConfigurationError
 
-__all__ = ["ALIASES", "POOL_KEYS", "Settings", "check_endpoint", "load_pool_file"]
+__all__ = ["ALIASES", "POOL_KEYS", "Settings", "check_endpoint", "env_config", "load_pool_file"]
 
 #: The keys a pool file's `[[deployment]]` table may hold.
 POOL_KEYS = frozenset(
@@ -175,3 +175,67 @@ def load_pool_file(path: Path, environ: Mapping[str, str] | None = None) -> list
         except (TypeError, ValueError) as exc:
             raise ConfigurationError(f"{where}: {exc}") from None
     return deployments
+
+
+def env_config(*, asynchronous: bool, fallback: str | None = None) -> dict[str, Any]:
+    """Client keyword arguments from `Settings` (env / `.env`) and the optional pool file.
+
+    `fallback="emulator"` returns an in-process emulator's configuration when no endpoint
+    is configured at all, or when AZURE_AI_KIT_EMULATOR=1 asks for it, and says so on stderr;
+    without `fallback` the library never uses the emulator.
+    """
+    from ._auth import StaticToken, default_credential
+
+    if fallback not in (None, "emulator"):
+        raise ValueError(f"fallback must be None or 'emulator', not {fallback!r}")
+    settings = Settings.load()
+    if fallback == "emulator" and settings.use_emulator:
+        print(
+            "azure-ai-kit: AZURE_AI_KIT_EMULATOR is set; using the local emulator "
+            "(replies are synthetic).",
+            file=sys.stderr,
+        )
+        return _emulator(asynchronous)
+    if fallback == "emulator" and settings.endpoint is None and settings.config_file is None:
+        print(
+            "azure-ai-kit: AZURE_OPENAI_ENDPOINT is not set; using the local emulator "
+            "(replies are synthetic). Set it in .env to use Azure.",
+            file=sys.stderr,
+        )
+        return _emulator(asynchronous)
+    credential: Any
+    if settings.api_key is not None:
+        credential = settings.api_key
+    elif settings.ad_token is not None:
+        credential = StaticToken(settings.ad_token)
+    else:
+        credential = None  # resolved below, only if some deployment needs it
+    if settings.config_file is not None:
+        pool = load_pool_file(settings.config_file)
+        if credential is None and any(d.credential is None for d in pool):
+            credential = default_credential(asynchronous=asynchronous)
+        return {"deployments": pool, "credential": credential, "timeout": settings.timeout}
+    endpoint = check_endpoint(settings.endpoint)
+    mapping = settings.deployment_map()
+    if not mapping:
+        raise ConfigurationError(
+            "no deployments configured; set at least one of "
+            + ", ".join(ALIASES.values())
+            + " (or AZURE_AI_KIT_CONFIG for a pool file)"
+        )
+    if credential is None:
+        credential = default_credential(asynchronous=asynchronous)
+    return {
+        "endpoint": endpoint,
+        "deployments": mapping,
+        "credential": credential,
+        "api_version": settings.api_version,
+        "timeout": settings.timeout,
+    }
+
+
+def _emulator(asynchronous: bool) -> dict[str, Any]:
+    # Imported here so that a production client never imports the emulator.
+    from .emulator import client_config
+
+    return client_config(asynchronous=asynchronous)

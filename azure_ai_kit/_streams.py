@@ -1,80 +1,120 @@
-"""`ChatStream` and `AsyncChatStream`: streamed chat that tolerates Azure's chunk quirks.
+"""What both stream twins share: folding Azure's chunks into a `ChatResult` (no I/O).
 
 Azure's first chunk has `"choices": []` and only prompt annotations; content chunks carry
 per-choice filter annotations; with `include_usage` the last chunk has `"choices": []` and
-`usage` (WIRE.md, "Streaming"). The accumulator reads all of them and never indexes
-`choices[0]` unchecked.
+`usage`; with `n` > 1 the choices' chunks interleave (docs/wire.md, "Streaming"). The
+accumulator reads all of them, never indexes `choices[0]` unchecked, and keeps only what
+the result needs: each choice's text parts and one merged filter report per choice.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from types import TracebackType
+from collections.abc import Mapping
 from typing import Any
 
-from ._call import Served
 from ._errors_map import completion_filtered
 from ._exceptions import AzureAIKitError, ServiceError
 from ._results import (
-    Attempt,
     ChatChunk,
     ChatResult,
+    Choice,
     ContentFilterReport,
+    Served,
     Usage,
     prompt_filter_from,
 )
 
-__all__ = ["AsyncChatStream", "ChatStream"]
+__all__ = ["StreamBase"]
 
 
-class _Accumulator:
-    """Folds chunks into the final `ChatResult`."""
+class _Choice:
+    __slots__ = ("finish_reason", "last_report", "parts", "report")
 
     def __init__(self) -> None:
         self.parts: list[str] = []
         self.finish_reason: str | None = None
+        self.report: dict[str, Any] | None = None  # worst annotation per category so far
+        self.last_report: Any = None  # the previous chunk's, to skip repeats cheaply
+
+    def annotate(self, raw: Mapping[str, Any]) -> None:
+        if raw is self.last_report or raw == self.last_report:
+            return
+        self.last_report = raw
+        if self.report is None:
+            self.report = dict(raw)
+        else:
+            _merge_into(self.report, raw)
+
+
+class _Accumulator:
+    """Folds chunks into the final `ChatResult`, as they arrive."""
+
+    def __init__(self) -> None:
+        self.choices: dict[int, _Choice] = {}
         self.usage = Usage()
         self.model: str | None = None
         self.prompt_filter: ContentFilterReport | None = None
-        # Merged once, at the end: merging per chunk would parse every chunk's annotations.
-        self.completion_reports: list[Mapping[str, Any]] = []
 
     def add(self, chunk: Any) -> ChatChunk:
-        extra = chunk.model_extra or {}
-        if "error" in extra:
-            raise ServiceError(f"the stream reported an error: {extra['error']}")
-        if self.prompt_filter is None:
-            self.prompt_filter = prompt_filter_from(extra)
+        extra = chunk.model_extra
+        if extra:
+            if "error" in extra:
+                raise ServiceError(f"the stream reported an error: {extra['error']}")
+            if self.prompt_filter is None:
+                self.prompt_filter = prompt_filter_from(extra)
         if chunk.model:
             self.model = chunk.model
         if chunk.usage is not None:
             self.usage = Usage.from_openai(chunk.usage)
-        if not chunk.choices:
-            return ChatChunk(raw=chunk)
-        choice = chunk.choices[0]
-        extra_choice = choice.model_extra
-        if extra_choice:
-            raw = extra_choice.get("content_filter_results")
-            if isinstance(raw, Mapping):
-                self.completion_reports.append(raw)
-        text = (choice.delta.content or "") if choice.delta else ""
-        if text:
-            self.parts.append(text)
-        if choice.finish_reason:
-            self.finish_reason = choice.finish_reason
-        return ChatChunk(text=text, finish_reason=choice.finish_reason, raw=chunk)
+        text, finish, index = "", None, 0
+        for choice in chunk.choices:
+            index = choice.index or 0
+            state = self.choices.get(index)
+            if state is None:
+                state = self.choices[index] = _Choice()
+            extra_choice = choice.model_extra
+            if extra_choice:
+                raw = extra_choice.get("content_filter_results")
+                if isinstance(raw, Mapping):
+                    state.annotate(raw)
+            delta = choice.delta
+            text = (delta.content or "") if delta is not None else ""
+            if text:
+                state.parts.append(text)
+            finish = choice.finish_reason
+            if finish:
+                state.finish_reason = finish
+        return ChatChunk(text, finish, chunk, index)
 
-    def result(self, served: Served, attempts: list[Attempt]) -> ChatResult:
+    @property
+    def finished(self) -> bool:
+        """Every choice seen ended with a finish_reason (a complete Azure stream does)."""
+        return bool(self.choices) and all(c.finish_reason for c in self.choices.values())
+
+    def result(self, served: Served) -> ChatResult:
+        choices = tuple(
+            Choice(
+                index,
+                "".join(state.parts),
+                state.finish_reason,
+                ContentFilterReport.from_json(state.report) if state.report else None,
+            )
+            for index, state in sorted(self.choices.items())
+        )
+        first = choices[0] if choices else Choice()
         return ChatResult(
-            **served.fields(attempts),
-            text="".join(self.parts),
-            finish_reason=self.finish_reason,
+            served.deployment,
+            served.endpoint,
+            served.region,
+            served.request_id,
+            served.attempts,
+            text=first.text,
+            finish_reason=first.finish_reason,
             usage=self.usage,
             model=self.model,
             prompt_filter=self.prompt_filter,
-            completion_filter=ContentFilterReport.from_json(_merge(self.completion_reports))
-            if self.completion_reports
-            else None,
+            completion_filter=first.content_filter,
+            choices=choices,
         )
 
 
@@ -88,30 +128,27 @@ def _rank(result: Any) -> tuple[bool, bool, int]:
     return bool(result.get("filtered")), bool(result.get("detected")), severity
 
 
-def _merge(reports: list[Mapping[str, Any]]) -> dict[str, Any]:
-    """The worst annotation per category across chunks (filtered, detected, then severity).
+def _merge_into(merged: dict[str, Any], report: Mapping[str, Any]) -> None:
+    """Keep the worst annotation per category (filtered, detected, then severity).
 
     Works on Azure's raw JSON, so only the merged report is ever parsed.
     """
-    merged: dict[str, Any] = {}
-    for report in reports:
-        for name, result in report.items():
-            if name == "error":
-                merged.setdefault("error", result)
-            elif name not in merged or _rank(result) > _rank(merged[name]):
-                merged[name] = result
-    return merged
+    for name, result in report.items():
+        if name == "error":
+            merged.setdefault("error", result)
+        elif name not in merged or _rank(result) > _rank(merged[name]):
+            merged[name] = result
 
 
-Opened = tuple[Any, Any, Served, Any]  # (openai stream, first chunk, served, CallState)
+class StreamBase:
+    """State and endings shared by `ChatStream` and `AsyncChatStream`."""
 
-
-class _StreamBase:
     def __init__(self) -> None:
         self._acc = _Accumulator()
-        self._served: Served | None = None
-        self._call: Any = None
-        self._attempts: list[Attempt] = []
+        self._call: Any = None  # CallState, once the stream is open
+        self._stream: Any = None
+        self._chunks: Any = None
+        self._first: Any = None
         self._result: ChatResult | None = None
 
     @property
@@ -121,133 +158,38 @@ class _StreamBase:
             raise RuntimeError("the stream has not finished; iterate it to the end first")
         return self._result
 
+    def _opened(self, opened: tuple[Any, Any, Any, Any]) -> None:
+        self._stream, self._chunks, self._first, self._call = opened
+
     def _finish(self) -> None:
-        assert self._served is not None
-        if self._acc.finish_reason is None:
-            # Every complete Azure stream ends its last choice with a finish_reason.
+        call = self._call
+        served = call.served
+        if not self._acc.finished:
+            # Every complete Azure stream ends each choice with a finish_reason.
             raise self._broken(
                 ServiceError(
-                    f"the stream from {self._served.deployment.id} ended before the answer was "
+                    f"the stream from {call.deployment.id} ended before the answer was "
                     "complete (no finish_reason); streams are not retried once text has "
                     "reached you",
-                    deployment=self._served.deployment.id,
-                    attempts=self._attempts,
+                    deployment=call.deployment.id,
+                    attempts=served.attempts,
                 )
             )
-        self._result = self._acc.result(self._served, self._attempts)
-        self._call.finish(self._result)
-        if self._acc.finish_reason == "content_filter":
-            raise completion_filtered(self._result)
+        self._result = result = self._acc.result(served)
+        call.finish(result.usage, result.model)
+        if result.finish_reason == "content_filter":
+            raise completion_filtered(result)
 
     def _broken(self, exc: Exception) -> AzureAIKitError:
-        name = self._served.deployment.id if self._served else "?"
+        call = self._call
+        name = call.deployment.id if call is not None and call.deployment else "?"
+        attempts = call.served.attempts if call is not None and call.served else ()
         error = exc if isinstance(exc, AzureAIKitError) else ServiceError(
             f"the stream from {name} broke after it started ({type(exc).__name__}); "
             "streams are not retried once text has reached you",
             deployment=name,
-            attempts=self._attempts,
+            attempts=attempts,
         )  # fmt: skip
-        if self._call is not None:
-            self._call.abort(error)
+        if call is not None:
+            call.abort(error)
         return error
-
-
-class ChatStream(_StreamBase):
-    """A streamed chat answer: iterate for `ChatChunk`s; `.result` when done. Use with `with`."""
-
-    def __init__(self, open_stream: Callable[[], Opened]) -> None:
-        super().__init__()
-        self._open = open_stream
-        self._stream: Any = None
-        self._first: Any = None
-
-    def __enter__(self) -> ChatStream:
-        self._ensure_open()
-        return self
-
-    def __exit__(
-        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Close the HTTP response (safe to call twice)."""
-        if self._stream is not None:
-            self._stream.close()
-
-    def _ensure_open(self) -> None:
-        if self._served is None:
-            self._stream, self._first, self._served, self._call = self._open()
-            self._attempts = self._call.attempts
-
-    def __iter__(self) -> Iterator[ChatChunk]:
-        self._ensure_open()
-        try:
-            if self._first is not None:
-                first, self._first = self._first, None
-                yield self._acc.add(first)
-            for chunk in self._stream:
-                yield self._acc.add(chunk)
-        except Exception as exc:
-            raise self._broken(exc) from exc
-        finally:
-            self.close()
-        self._finish()
-
-    def text(self) -> str:
-        """Read the stream to the end and return the whole text."""
-        for _ in self:
-            pass
-        return self.result.text
-
-
-class AsyncChatStream(_StreamBase):
-    """The async twin of `ChatStream`: `async with`, `async for`, `.result` when done."""
-
-    def __init__(self, open_stream: Callable[[], Any]) -> None:
-        super().__init__()
-        self._open = open_stream
-        self._stream: Any = None
-        self._first: Any = None
-
-    async def __aenter__(self) -> AsyncChatStream:
-        await self._ensure_open()
-        return self
-
-    async def __aexit__(
-        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        """Close the HTTP response (safe to call twice)."""
-        if self._stream is not None:
-            await self._stream.close()
-
-    async def _ensure_open(self) -> None:
-        if self._served is None:
-            self._stream, self._first, self._served, self._call = await self._open()
-            self._attempts = self._call.attempts
-
-    def __aiter__(self) -> AsyncIterator[ChatChunk]:
-        return self._iterate()
-
-    async def _iterate(self) -> AsyncIterator[ChatChunk]:
-        await self._ensure_open()
-        try:
-            if self._first is not None:
-                first, self._first = self._first, None
-                yield self._acc.add(first)
-            async for chunk in self._stream:
-                yield self._acc.add(chunk)
-        except Exception as exc:
-            raise self._broken(exc) from exc
-        finally:
-            await self.aclose()
-        self._finish()
-
-    async def text(self) -> str:
-        """Read the stream to the end and return the whole text."""
-        async for _ in self:
-            pass
-        return self.result.text

@@ -20,7 +20,6 @@ from pydantic import SecretStr
 
 from azure_ai_kit import Deployment, cli
 from azure_ai_kit._auth import StaticToken
-from azure_ai_kit._core import emulator_config
 from azure_ai_kit._doctor import (
     DoctorConfig,
     closest_name,
@@ -30,6 +29,7 @@ from azure_ai_kit._doctor import (
     run_doctor,
 )
 from azure_ai_kit.emulator import Emulator, Fault
+from azure_ai_kit.emulator import client_config as emulator_config
 from azure_ai_kit.emulator._errors import chat_content_filter, filter_results
 
 KEY = "emulator-key"

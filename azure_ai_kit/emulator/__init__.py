@@ -5,8 +5,16 @@ Two doors over one core: in-process ``httpx`` transports (``Emulator.transport()
 ``azure-ai-kit emulator``). Importing this package is cheap: no openai, no uvicorn.
 """
 
+from ._client_config import EMULATOR_DEPLOYMENTS, client_config
 from ._core import Emulator
 from ._faults import Fault
 from ._wire import EmulatedDeployment, RequestRecord
 
-__all__ = ["EmulatedDeployment", "Emulator", "Fault", "RequestRecord"]
+__all__ = [
+    "EMULATOR_DEPLOYMENTS",
+    "EmulatedDeployment",
+    "Emulator",
+    "Fault",
+    "RequestRecord",
+    "client_config",
+]

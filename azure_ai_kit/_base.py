@@ -1,0 +1,281 @@
+"""What both client twins share and that does no I/O: configuration, deployment resolution,
+request shaping, and the cache of `openai` clients. The twins add only the awaits.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Literal, TypeVar
+
+from ._auth import Auth, make_auth
+from ._call import CallState
+from ._deployment import Deployment, resolve
+from ._endpoint import ALIASES, check_endpoint
+from ._exceptions import ConfigurationError
+from ._retry import RetryPolicy
+from ._routing import DeploymentStatus, Router
+from ._usage import Price, UsageLedger, UsageReport
+
+__all__ = [
+    "ClientBase",
+    "build_messages",
+    "chat_options",
+    "embedding_input",
+    "image_options",
+]
+
+C = TypeVar("C", bound="ClientBase")
+
+#: `model=` defaults per operation.
+DEFAULT_ALIAS = {"chat": "chat", "image": "image", "embedding": "embedding"}
+
+
+# --- request shaping: pure functions of the arguments and the chosen deployment -------------
+def build_messages(prompt: str | Sequence[Mapping[str, Any]], system: str | None) -> list[Any]:
+    """A prompt string becomes one user message; a list is used as given. `system` goes first."""
+    if isinstance(prompt, str):
+        messages: list[Any] = [{"role": "user", "content": prompt}]
+    else:
+        messages = list(prompt)
+        if not messages:
+            raise ValueError("messages is empty; pass a prompt string or at least one message")
+    if system is not None:
+        messages.insert(0, {"role": "system", "content": system})
+    return messages
+
+
+def wants_usage_chunk(deployment: Deployment) -> bool:
+    """`stream_options.include_usage` exists on v1 and previews from 2024-09-01 (docs/wire.md)."""
+    version = deployment.effective_api_version
+    return version is None or (version.endswith("-preview") and version >= "2024-09-01")
+
+
+def chat_options(deployment: Deployment, kwargs: dict[str, Any], *, stream: bool) -> dict[str, Any]:
+    """The keyword arguments `openai`'s `chat.completions.create` gets for this deployment."""
+    if stream and "stream_options" not in kwargs and wants_usage_chunk(deployment):
+        return {**kwargs, "stream": True, "stream_options": {"include_usage": True}}
+    return {**kwargs, "stream": True} if stream else kwargs
+
+
+def image_options(deployment: Deployment, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """dall-e answers with a URL by default; ask for the bytes so no download is needed.
+
+    gpt-image-1 always answers with bytes and refuses `response_format` (docs/wire.md).
+    """
+    if (
+        "response_format" not in kwargs
+        and "dall-e" in (deployment.model or deployment.name).lower()
+    ):
+        return {**kwargs, "response_format": "b64_json"}
+    return kwargs
+
+
+def embedding_input(texts: str | Iterable[str]) -> str | list[str]:
+    """Validate embedding input: a string or a non-empty list of strings."""
+    if isinstance(texts, str):
+        return texts
+    items = list(texts)
+    if not items or not all(isinstance(t, str) for t in items):
+        raise ValueError("embed() takes a string or a non-empty list of strings")
+    return items
+
+
+def given(**options: Any) -> dict[str, Any]:
+    """The options that were given (not None), for passing on to `openai`."""
+    return {name: value for name, value in options.items() if value is not None}
+
+
+class ClientBase:
+    """Everything the twins share that does no I/O."""
+
+    _asynchronous = False
+    #: The `openai` client classes for the v1 API and the classic one (set by each twin).
+    _openai_v1: Any
+    _openai_classic: Any
+
+    def __init__(
+        self,
+        endpoint: str | None = None,
+        credential: Any = None,
+        *,
+        deployments: Mapping[str, str] | Sequence[Deployment] | None = None,
+        api_version: str | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._deployments = _build_deployments(endpoint, deployments, api_version)
+        self._credential = credential
+        self._auths: dict[int, Auth] = {}
+        self._retry = retry or RetryPolicy()
+        self._timeout = timeout
+        self._clock = clock
+        self._router = Router(self._deployments, clock=clock, broken_for=self._retry.broken_for)
+        self._ledger = UsageLedger()
+        self._resolved: dict[str, list[Deployment]] = {}
+        self._openai_clients: dict[tuple[Any, ...], Any] = {}
+        self._http: Any = None
+        self._owns_http = True
+        if credential is not None:
+            make_auth(credential, asynchronous=self._asynchronous)  # fail fast on a bad type
+        for d in self._deployments:
+            if credential is None and d.credential is None:
+                raise ConfigurationError(
+                    f"no credential for deployment {d.id}; pass credential= (an API key, "
+                    "AzureKeyCredential or DefaultAzureCredential()) or use from_env()"
+                )
+
+    # --- constructors ---------------------------------------------------------------------------
+    @classmethod
+    def from_env(cls: type[C], *, fallback: Literal["emulator"] | None = None, **kwargs: Any) -> C:
+        """Build a client from `AZURE_OPENAI_*` variables, a `.env` file, or `AZURE_AI_KIT_CONFIG`.
+
+        With no key set, authenticates with `DefaultAzureCredential` (Entra ID). Keyword
+        arguments override what the environment says (e.g. `http_client=`, `retry=`).
+        `fallback="emulator"` uses the local emulator when no endpoint is configured, with a
+        notice on stderr (for samples and demos; the default is to raise `ConfigurationError`).
+        """
+        from ._settings import env_config
+
+        return cls._owning(env_config(asynchronous=cls._asynchronous, fallback=fallback), kwargs)
+
+    @classmethod
+    def for_emulator(cls: type[C], emulator: Any = None, **kwargs: Any) -> C:
+        """A client wired to an in-process emulator (`azure_ai_kit.emulator`; default if None)."""
+        from .emulator import client_config
+
+        return cls._owning(client_config(emulator, asynchronous=cls._asynchronous), kwargs)
+
+    @classmethod
+    def _owning(cls: type[C], config: dict[str, Any], overrides: dict[str, Any]) -> C:
+        # An http_client the kit built for this client is the client's to close.
+        client = cls(**{**config, **overrides})
+        client._owns_http = "http_client" not in overrides
+        return client
+
+    # --- state --------------------------------------------------------------------------------
+    @property
+    def deployments(self) -> tuple[Deployment, ...]:
+        """Every configured deployment, in configuration order."""
+        return tuple(self._deployments)
+
+    def status(self) -> list[DeploymentStatus]:
+        """Each deployment's state (healthy / cooling until T / broken), last error and quota."""
+        return self._router.status()
+
+    def usage(self, prices: Mapping[str, Price] | None = None) -> UsageReport:
+        """Calls and tokens per deployment and alias since this client started.
+
+        `prices` maps a deployment name (or `name@host`) to a `Price` per 1K input/output
+        tokens; the report then carries an estimated cost.
+        """
+        return self._ledger.report(prices)
+
+    # --- one call -------------------------------------------------------------------------------
+    def _call(self, model: str | None, operation: str) -> CallState:
+        method = "image" if operation == "image_generation" else operation
+        if method == "embeddings":
+            method = "embedding"
+        candidates, label = self._candidates(model, method)
+        return CallState(
+            candidates,
+            label,
+            operation,
+            router=self._router,
+            policy=self._retry,
+            clock=self._clock,
+            ledger=self._ledger,
+            refresh=self._refresh_token,
+        )
+
+    def _candidates(self, model: str | None, method: str) -> tuple[list[Deployment], str]:
+        label = model or DEFAULT_ALIAS[method]
+        # Deployments never change after construction, so each name resolves once.
+        candidates = self._resolved.get(label)
+        if candidates is None:
+            candidates = self._resolved[label] = resolve(self._deployments, label)
+        return candidates, label
+
+    def _auth_for(self, deployment: Deployment) -> Auth:
+        # One Auth per credential, so deployments sharing it share one cached token.
+        credential = deployment.credential or self._credential
+        auth = self._auths.get(id(credential))
+        if auth is None:
+            auth = make_auth(credential, asynchronous=self._asynchronous)
+            self._auths[id(credential)] = auth
+        return auth
+
+    def _refresh_token(self, deployment: Deployment) -> bool:
+        return self._auth_for(deployment).invalidate()
+
+    def _openai_for(self, d: Deployment) -> Any:
+        # One openai client per resource, route and credential, not per deployment: on both
+        # routes the deployment travels in the request (`model=`), so a pool of N deployments
+        # on one resource shares one client and its connection pool.
+        credential = d.credential or self._credential
+        key = (d.resource_endpoint, d.effective_api_version, d.is_v1, id(credential))
+        client = self._openai_clients.get(key)
+        if client is None:
+            client = self._openai_clients[key] = self._build_openai(d)
+        return client
+
+    def _build_openai(self, d: Deployment) -> Any:
+        auth = self._auth_for(d)
+        common = {"http_client": self._http, "max_retries": 0, "timeout": self._timeout}
+        if auth.token is not None:
+            secret: Any = auth.token
+        else:
+            secret = auth.async_openai_key() if self._asynchronous else auth.openai_key()
+        if d.is_v1:
+            return self._openai_v1(
+                base_url=f"{d.resource_endpoint}/openai/v1/", api_key=secret, **common
+            )
+        if auth.token is not None:
+            return self._openai_classic(
+                azure_endpoint=d.resource_endpoint,
+                api_version=d.effective_api_version,
+                azure_ad_token_provider=secret,
+                **common,
+            )
+        return self._openai_classic(
+            azure_endpoint=d.resource_endpoint,
+            api_version=d.effective_api_version,
+            api_key=secret,
+            **common,
+        )
+
+    def __repr__(self) -> str:
+        names = ", ".join(d.id for d in self._deployments)
+        return f"{type(self).__name__}(deployments=[{names}])"
+
+
+def _build_deployments(
+    endpoint: str | None,
+    deployments: Mapping[str, str] | Sequence[Deployment] | None,
+    api_version: str | None,
+) -> list[Deployment]:
+    if deployments is None or not deployments:
+        raise ConfigurationError(
+            "no deployments configured; pass deployments={'chat': '<deployment name>', …} or set "
+            + ", ".join(ALIASES.values())
+        )
+    if isinstance(deployments, Mapping):
+        base = check_endpoint(endpoint, variable="endpoint= / AZURE_OPENAI_ENDPOINT")
+        by_name: dict[str, list[str]] = {}
+        for alias, name in deployments.items():
+            by_name.setdefault(name, []).append(alias)
+        return [
+            Deployment(name, endpoint=base, aliases=tuple(aliases), api_version=api_version)
+            for name, aliases in by_name.items()
+        ]
+    result = list(deployments)
+    for d in result:
+        if not isinstance(d, Deployment):
+            raise ConfigurationError(
+                f"deployments= must hold Deployment objects or be a mapping; got {type(d).__name__}"
+            )
+        check_endpoint(d.endpoint, variable=f"Deployment({d.name!r}).endpoint")
+    if endpoint is not None:
+        raise ConfigurationError("pass endpoint= only with the mapping form of deployments=")
+    return result
