@@ -129,7 +129,7 @@ class CallState:
             remaining_requests=_int_header(headers, "x-ratelimit-remaining-requests"),
         )
         self.attempts.append(Attempt(deployment.id, 200, None, self._waited()))
-        self.served = served = Served.of(deployment, headers, self.attempts)
+        self.served = served = Served.from_response(deployment, headers, self.attempts)
         self.deployment = deployment
         self.trace.attempt_ended(200, None, served.region)
         if logger.isEnabledFor(logging.DEBUG):  # spare the header copy on the hot path

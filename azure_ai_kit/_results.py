@@ -206,7 +206,9 @@ class Served:
     attempts: tuple[Attempt, ...] = ()
 
     @classmethod
-    def of(cls, deployment: Any, headers: Mapping[str, str], attempts: Sequence[Attempt]) -> Served:
+    def from_response(
+        cls, deployment: Any, headers: Mapping[str, str], attempts: Sequence[Attempt]
+    ) -> Served:
         """The served facts of a successful response: reads only the headers results show."""
         get = headers.get  # httpx.Headers: case-insensitive lookups, no copy of all the headers
         return cls(
@@ -216,6 +218,10 @@ class Served:
             get("apim-request-id") or get("x-request-id"),
             tuple(attempts),
         )
+
+    def parts(self) -> tuple[str, str, str | None, str | None, tuple[Attempt, ...]]:
+        """The served fields in order, to start any result type with them."""
+        return self.deployment, self.endpoint, self.region, self.request_id, self.attempts
 
 
 @dataclass(frozen=True)
@@ -245,6 +251,31 @@ class ChatResult(Served):
     completion_filter: ContentFilterReport | None = None
     choices: tuple[Choice, ...] = ()
     raw: Any = field(default=None, repr=False)
+
+    @classmethod
+    def from_choices(
+        cls,
+        served: Served,
+        choices: Sequence[Choice],
+        *,
+        usage: Usage,
+        model: str | None,
+        prompt_filter: ContentFilterReport | None,
+        raw: Any = None,
+    ) -> ChatResult:
+        """A result from its choices (ordered by index); the first one gives `text` & co."""
+        first = choices[0] if choices else Choice()
+        return cls(
+            *served.parts(),
+            text=first.text,
+            finish_reason=first.finish_reason,
+            usage=usage,
+            model=model,
+            prompt_filter=prompt_filter,
+            completion_filter=first.content_filter,
+            choices=tuple(choices),
+            raw=raw,
+        )
 
     @property
     def tool_calls(self) -> list[Any]:
@@ -386,34 +417,24 @@ def decode_images(data: Sequence[Any]) -> tuple[GeneratedImage, ...]:
 
 def chat_result(completion: Any, served: Served) -> ChatResult:
     """Convert an `openai` ChatCompletion into a `ChatResult`."""
-    choices = tuple(
-        sorted(
-            (
-                Choice(
-                    int(c.index or 0),
-                    (c.message.content or "") if c.message is not None else "",
-                    c.finish_reason,
-                    completion_filter_from(c.model_extra),
-                )
-                for c in completion.choices or ()
-            ),
-            key=_index,
-        )
+    choices = sorted(
+        (
+            Choice(
+                int(c.index or 0),
+                (c.message.content or "") if c.message is not None else "",
+                c.finish_reason,
+                completion_filter_from(c.model_extra),
+            )
+            for c in completion.choices or ()
+        ),
+        key=_index,
     )
-    first = choices[0] if choices else Choice()
-    return ChatResult(
-        served.deployment,
-        served.endpoint,
-        served.region,
-        served.request_id,
-        served.attempts,
-        text=first.text,
-        finish_reason=first.finish_reason,
+    return ChatResult.from_choices(
+        served,
+        choices,
         usage=Usage.from_openai(completion.usage),
         model=completion.model or None,
         prompt_filter=prompt_filter_from(completion.model_extra),
-        completion_filter=first.content_filter,
-        choices=choices,
         raw=completion,
     )
 
@@ -421,11 +442,7 @@ def chat_result(completion: Any, served: Served) -> ChatResult:
 def image_result(response: Any, served: Served) -> ImageResult:
     """Convert an `openai` ImagesResponse into an `ImageResult`."""
     return ImageResult(
-        served.deployment,
-        served.endpoint,
-        served.region,
-        served.request_id,
-        served.attempts,
+        *served.parts(),
         images=decode_images(response.data or ()),
         created=getattr(response, "created", None),
         raw=response,
@@ -435,11 +452,7 @@ def image_result(response: Any, served: Served) -> ImageResult:
 def embedding_result(response: Any, served: Served) -> EmbeddingResult:
     """Convert an `openai` CreateEmbeddingResponse into an `EmbeddingResult`."""
     return EmbeddingResult(
-        served.deployment,
-        served.endpoint,
-        served.region,
-        served.request_id,
-        served.attempts,
+        *served.parts(),
         vectors=tuple(list(item.embedding) for item in sorted(response.data, key=_index)),
         usage=Usage.from_openai(response.usage),
         model=response.model or None,

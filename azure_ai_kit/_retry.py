@@ -1,8 +1,9 @@
 """Retry timing: how long Azure asked us to wait, and how one call backs off (`RetryPolicy`).
 
 Everything here is pure: no I/O, no sleeping. The client's retry loop asks `parse_retry_after`
-what Azure said and falls back to `RetryPolicy.backoff` when Azure said nothing. Tenacity is
-used only behind the private helpers at the bottom, so it never leaks into the public API.
+what Azure said and falls back to `RetryPolicy.backoff` when Azure said nothing. A tenacity wait
+strategy (`wait=tenacity.wait_random_exponential(...)`) may replace the built-in backoff;
+tenacity is imported only by the user who passes one.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timezone
+from typing import Any, cast
 
 __all__ = ["RetryPolicy", "parse_retry_after"]
 
@@ -141,9 +143,13 @@ class RetryPolicy:
     - `retry_statuses`: HTTP statuses worth another attempt; any 5xx is always retryable.
     - `broken_for`: seconds a deployment that answered 404 DeploymentNotFound, 401 or 403 is
       left out of routing (then one probe request tests it again).
+    - `wait`: a tenacity wait strategy to use instead of the built-in backoff (then
+      `backoff_base`, `backoff_cap` and `jitter` are not used); it is asked with
+      `attempt_number` = the count of consecutive failures.
 
     ```python
     client = AzureAIClient.from_env(retry=RetryPolicy(max_attempts=3, deadline=20))
+    policy = RetryPolicy(wait=tenacity.wait_random_exponential(multiplier=0.5, max=10))
     ```
     """
 
@@ -155,6 +161,7 @@ class RetryPolicy:
     jitter: float = 0.2
     retry_statuses: frozenset[int] = _DEFAULT_STATUSES
     broken_for: float = 300.0
+    wait: Callable[[Any], float] | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.max_attempts, bool) or not isinstance(self.max_attempts, int):
@@ -195,7 +202,21 @@ class RetryPolicy:
         """
         if failures < 1:
             raise ValueError(f"failures must be at least 1, got {failures}")
+        if self.wait is not None:
+            return _tenacity_wait(self.wait, failures)
         # Past ~1000 doublings the cap has long won; bounding the exponent avoids OverflowError.
         delay = min(self.backoff_cap, self.backoff_base * 2.0 ** min(failures - 1, 1000))
         draw = min(max(random(), 0.0), 1.0)
         return delay * (1.0 + self.jitter * (2.0 * draw - 1.0))
+
+
+def _tenacity_wait(strategy: Callable[[Any], float], failures: int) -> float:
+    """Ask a tenacity wait strategy for the wait after `failures` consecutive failures."""
+    import tenacity  # the user who passed a strategy has it loaded already
+
+    state = tenacity.RetryCallState(cast(Any, None), None, (), {})
+    state.attempt_number = failures
+    seconds = float(strategy(state))
+    if not 0 <= seconds < math.inf:
+        raise ValueError(f"the wait strategy returned {seconds!r}; it must be a finite number >= 0")
+    return seconds

@@ -92,7 +92,7 @@ class _Accumulator:
         return bool(self.choices) and all(c.finish_reason for c in self.choices.values())
 
     def result(self, served: Served) -> ChatResult:
-        choices = tuple(
+        choices = [
             Choice(
                 index,
                 "".join(state.parts),
@@ -100,21 +100,9 @@ class _Accumulator:
                 ContentFilterReport.from_json(state.report) if state.report else None,
             )
             for index, state in sorted(self.choices.items())
-        )
-        first = choices[0] if choices else Choice()
-        return ChatResult(
-            served.deployment,
-            served.endpoint,
-            served.region,
-            served.request_id,
-            served.attempts,
-            text=first.text,
-            finish_reason=first.finish_reason,
-            usage=self.usage,
-            model=self.model,
-            prompt_filter=self.prompt_filter,
-            completion_filter=first.content_filter,
-            choices=choices,
+        ]
+        return ChatResult.from_choices(
+            served, choices, usage=self.usage, model=self.model, prompt_filter=self.prompt_filter
         )
 
 

@@ -370,24 +370,6 @@ class Recorder:
 
 
 # --- fakes for the things around the wire ----------------------------------------------------
-class FakeClock:
-    """A monotonic clock that moves only when told to; `sleep` records and advances it."""
-
-    def __init__(self, start: float = 1000.0) -> None:
-        self.now = start
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    async def async_sleep(self, seconds: float) -> None:
-        self.sleep(seconds)
-
-
 class FakeTokenCredential:
     """A sync azure-core `TokenCredential`: counts calls and records the scopes asked for."""
 

@@ -9,9 +9,10 @@ from typing import Any
 
 import httpx
 import pytest
-from azure_wire import API_KEY, DEPLOYMENTS, ENDPOINT, FakeClock, Recorder
+from azure_wire import API_KEY, DEPLOYMENTS, ENDPOINT, Recorder
 
 from azure_ai_kit import AsyncAzureAIClient, AzureAIClient, RetryPolicy
+from azure_ai_kit.testing import FakeClock
 
 
 @pytest.fixture(autouse=True)
@@ -70,7 +71,7 @@ async def make_async_client(clock: FakeClock) -> Any:
             "credential": API_KEY,
             "deployments": dict(DEPLOYMENTS),
             "clock": clock,
-            "sleep": clock.async_sleep,
+            "sleep": clock.asleep,
             "retry": RetryPolicy(jitter=0),
         }
         options.update(kwargs)

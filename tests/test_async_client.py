@@ -191,7 +191,7 @@ async def test_timeout_is_a_service_error(make_async_client):
 async def test_throttle_wait_uses_the_injected_sleep(make_async_client, clock):
     client, rec = make_async_client([error(429, THROTTLED_429), ok(chat_completion("ok"))])
     assert (await client.chat("hi")).text == "ok"
-    assert clock.sleeps == [pytest.approx(6.0)]
+    assert clock.slept == [pytest.approx(6.0)]
     assert len(rec.requests) == 2
 
 

@@ -12,7 +12,6 @@ from azure_wire import (
     SCOPE,
     V1_ENDPOINT,
     FakeAsyncTokenCredential,
-    FakeClock,
     FakeTokenCredential,
     chat_completion,
     error,
@@ -23,6 +22,7 @@ from pydantic import SecretStr
 from azure_ai_kit import AuthenticationError, ConfigurationError
 from azure_ai_kit._auth import SCOPE as KIT_SCOPE
 from azure_ai_kit._auth import AsyncTokenProvider, TokenProvider, make_auth
+from azure_ai_kit.testing import FakeClock
 
 
 def test_scope_is_the_cognitive_services_scope():
@@ -169,7 +169,7 @@ def test_401_with_a_token_refreshes_it_once_then_succeeds(make_client, clock):
         "Bearer entra-token-1",
         "Bearer entra-token-2",
     ]
-    assert clock.sleeps == []
+    assert clock.slept == []
 
 
 def test_401_twice_with_a_token_raises_with_the_role_hint(make_client):

@@ -199,7 +199,7 @@ def test_a_400_is_not_retried(make_client, clock):
     with pytest.raises(ServiceError) as info:
         client.chat("hi")
     assert len(rec.requests) == 1
-    assert clock.sleeps == []
+    assert clock.slept == []
     assert info.value.status_code == 400
     assert "Invalid value for 'seed'" in str(info.value)
 

@@ -77,7 +77,7 @@ def test_prompt_blocked_by_filter_both_spellings(make_client, clock, body):
     assert "jailbreak" in str(exc)
     assert "content filter" in str(exc)
     assert len(rec.requests) == 1  # never retried
-    assert clock.sleeps == []
+    assert clock.slept == []
     _assert_chained(exc, openai.BadRequestError, 400)
 
 
@@ -153,7 +153,7 @@ def test_deployment_not_found(make_client, clock):
     assert "deployment name" in str(exc)  # says how to fix it
     assert exc.status_code == 404
     assert len(rec.requests) == 1  # nowhere else to go, and not worth a 300 s wait
-    assert clock.sleeps == []
+    assert clock.slept == []
     _assert_chained(exc, openai.NotFoundError, 404)
 
 
@@ -187,7 +187,7 @@ def test_auth_failures_hint_the_rbac_role(make_client, clock, status, body, caus
     assert body["error"]["message"] in str(exc)
     assert exc.status_code == status
     assert len(rec.requests) == 1  # a key cannot be refreshed
-    assert clock.sleeps == []
+    assert clock.slept == []
     _assert_chained(exc, cause, status)
 
 
@@ -200,7 +200,7 @@ def test_context_length_exceeded(make_client, clock):
     assert "maximum context length is 4096 tokens" in str(exc)
     assert "max_tokens" in str(exc)  # how to fix it
     assert len(rec.requests) == 1
-    assert clock.sleeps == []
+    assert clock.slept == []
     _assert_chained(exc, openai.BadRequestError, 400)
 
 
@@ -240,7 +240,7 @@ def test_throttled_retry_is_honoured_on_the_fake_clock(make_client, clock):
     result = client.chat("hi")
     assert result.text == "ok"
     assert len(rec.requests) == 2
-    assert clock.sleeps == [pytest.approx(6.0)]
+    assert clock.slept == [pytest.approx(6.0)]
     assert [(a.status, a.error) for a in result.attempts] == [
         (429, "RateLimitedError"),
         (200, None),
@@ -254,7 +254,7 @@ def test_throttled_for_a_day_raises_at_once(make_client, clock):
     with pytest.raises(RateLimitedError) as info:
         client.chat("hi")
     assert info.value.retry_after == pytest.approx(86400.0)
-    assert clock.sleeps == []
+    assert clock.slept == []
     assert len(rec.requests) == 1
 
 
@@ -278,7 +278,7 @@ def test_server_error_is_retried_within_the_attempt_cap(make_client, clock):
         client.chat("hi")
     assert len(rec.requests) == 3
     assert [a.status for a in info.value.attempts] == [500, 500, 500]
-    assert len(clock.sleeps) == 2  # waited between attempts, on the fake clock only
+    assert len(clock.slept) == 2  # waited between attempts, on the fake clock only
 
 
 def test_server_error_then_success(make_client):

@@ -29,6 +29,7 @@ from azure_ai_kit import (
     RetryPolicy,
     ServiceError,
 )
+from azure_ai_kit.testing import FakeClock
 
 EAST = "https://east.openai.azure.com"
 SWC = "https://swc.openai.azure.com"
@@ -88,26 +89,6 @@ FILTERED = {  # WIRE.md, 400 prompt blocked
         },
     }
 }
-
-
-class FakeClock:
-    """Time that moves only when the client sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.slept: list[float] = []
-        self._lock = threading.Lock()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self.slept.append(seconds)
-            self.now += seconds
-
-    async def asleep(self, seconds: float) -> None:
-        self.sleep(seconds)
 
 
 Reply = Callable[[httpx.Request], httpx.Response]

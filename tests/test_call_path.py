@@ -1,0 +1,113 @@
+"""The call path's shape: one openai client per resource, the HTTP stack, tenacity waits,
+a deployment given back when an attempt ends in something that is not an HTTP outcome."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import Any
+
+import httpx
+import httpx2
+import pytest
+import tenacity
+from azure_wire import ENDPOINT, THROTTLED_429, Recorder, chat_completion, error, ok
+
+from azure_ai_kit import AsyncAzureAIClient, AzureAIClient, Deployment, RetryPolicy
+from azure_ai_kit.testing import FakeClock
+
+
+def test_pool_on_one_resource_shares_one_openai_client(make_client: Any) -> None:
+    client, _ = make_client(deployments={"chat": "gpt-4o", "code": "gpt-4.1"})
+    assert client.openai("chat") is client.openai("code")
+
+
+def test_resources_and_routes_get_their_own_openai_client(clock: FakeClock) -> None:
+    pool = [
+        Deployment("a", endpoint="https://east.openai.azure.com", aliases=("chat",)),
+        Deployment("b", endpoint="https://west.openai.azure.com", aliases=("code",)),
+        Deployment(
+            "c", endpoint="https://east.openai.azure.com", aliases=("v1",), api_version="v1"
+        ),
+    ]
+    client = AzureAIClient(deployments=pool, credential="k" * 32, clock=clock)
+    clients = {id(client.openai(alias)) for alias in ("chat", "code", "v1")}
+    assert len(clients) == 3
+    client.close()
+
+
+def test_default_http_client_is_openais_own_stack() -> None:
+    client = AzureAIClient(ENDPOINT, "k" * 32, deployments={"chat": "gpt-4o"})
+    assert isinstance(client._http, httpx2.Client)
+    client.close()
+
+
+async def test_async_default_http_client_is_openais_own_stack() -> None:
+    client = AsyncAzureAIClient(ENDPOINT, "k" * 32, deployments={"chat": "gpt-4o"})
+    assert isinstance(client._http, httpx2.AsyncClient)
+    await client.close()
+
+
+def test_building_and_calling_a_client_never_loads_legacy_httpx() -> None:
+    code = (
+        "import sys, httpx2\n"
+        "from azure_ai_kit import AzureAIClient\n"
+        "def answer(request):\n"
+        '    body = b\'{"id":"x","object":"chat.completion","created":1,"model":"m",'
+        '"choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant",'
+        '\\"content\\":\\"hi\\"}}]}\'\n'
+        "    return httpx2.Response(200, content=body, headers={'content-type': 'application/json'})\n"
+        "http = httpx2.Client(transport=httpx2.MockTransport(answer))\n"
+        "c = AzureAIClient('https://r.openai.azure.com', 'k' * 32, deployments={'chat': 'd'},"
+        " http_client=http)\n"
+        "assert c.chat('x').text == 'hi'\n"
+        "print('httpx' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_legacy_httpx_client_is_accepted_and_its_errors_are_retried(make_client: Any) -> None:
+    # A transport error from a legacy httpx client is a connection failure, retried.
+    client, recorder = make_client([httpx.ConnectError("refused"), ok(chat_completion("after"))])
+    assert client.chat("hi").text == "after"
+    assert len(recorder.requests) == 2
+
+
+def test_tenacity_wait_strategy_replaces_the_builtin_backoff(
+    make_client: Any, clock: FakeClock
+) -> None:
+    policy = RetryPolicy(wait=tenacity.wait_incrementing(start=0.25, increment=0.5))
+    no_hint = error(429, {"error": {"code": "429", "message": "Too many requests."}})
+    client, _ = make_client([no_hint, no_hint, ok(chat_completion())], retry=policy)
+    client.chat("hi")
+    assert clock.slept == [pytest.approx(0.25), pytest.approx(0.75)]
+
+
+def test_a_cancelled_attempt_gives_the_deployment_back(make_client: Any, clock: FakeClock) -> None:
+    # A 500 opens the breaker; after its cooldown the next attempt is the single probe.
+    # If that probe ends in KeyboardInterrupt, the probe slot must be freed, not leaked.
+    client, _ = make_client(
+        [error(500, {"error": {"message": "boom"}}), KeyboardInterrupt(), ok(chat_completion())],
+        retry=RetryPolicy(max_attempts=1, jitter=0),
+    )
+    with pytest.raises(Exception, match="failed"):
+        client.chat("hi")
+    clock.advance(120)  # past any cooldown
+    with pytest.raises(KeyboardInterrupt):
+        client.chat("hi")
+    slept = len(clock.slept)
+    assert client.chat("hi").text  # at once: no "every deployment is cooling", no wait
+    assert len(clock.slept) == slept
+
+
+def test_throttle_without_hints_uses_policy_backoff(make_client: Any, clock: FakeClock) -> None:
+    client, recorder = make_client([error(429, THROTTLED_429), ok(chat_completion())])
+    client.chat("hi")
+    assert len(recorder.requests) == 2
+
+
+def test_recorder_default_routes_still_serve_streams(make_client: Any) -> None:
+    client, _ = make_client(Recorder())
+    with client.stream_chat("hi") as stream:
+        assert "".join(chunk.text for chunk in stream)
