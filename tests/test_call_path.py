@@ -48,22 +48,28 @@ async def test_async_default_http_client_is_openais_own_stack() -> None:
     await client.close()
 
 
+_NO_LEGACY = """
+import json, sys, httpx2
+from azure_ai_kit import AzureAIClient
+
+def answer(request):
+    message = {"role": "assistant", "content": "hi"}
+    body = {"id": "x", "object": "chat.completion", "created": 1, "model": "m",
+            "choices": [{"index": 0, "finish_reason": "stop", "message": message}]}
+    return httpx2.Response(200, json=body)
+
+http = httpx2.Client(transport=httpx2.MockTransport(answer))
+c = AzureAIClient("https://r.openai.azure.com", "k" * 32, deployments={"chat": "d"},
+                  http_client=http)
+assert c.chat("x").text == "hi"
+print("httpx" in sys.modules)
+"""
+
+
 def test_building_and_calling_a_client_never_loads_legacy_httpx() -> None:
-    code = (
-        "import sys, httpx2\n"
-        "from azure_ai_kit import AzureAIClient\n"
-        "def answer(request):\n"
-        '    body = b\'{"id":"x","object":"chat.completion","created":1,"model":"m",'
-        '"choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant",'
-        '\\"content\\":\\"hi\\"}}]}\'\n'
-        "    return httpx2.Response(200, content=body, headers={'content-type': 'application/json'})\n"
-        "http = httpx2.Client(transport=httpx2.MockTransport(answer))\n"
-        "c = AzureAIClient('https://r.openai.azure.com', 'k' * 32, deployments={'chat': 'd'},"
-        " http_client=http)\n"
-        "assert c.chat('x').text == 'hi'\n"
-        "print('httpx' in sys.modules)\n"
+    out = subprocess.run(
+        [sys.executable, "-c", _NO_LEGACY], capture_output=True, text=True, check=True
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
 
