@@ -5,7 +5,7 @@ an injected clock, so tests drive it by hand. One `threading.Lock` guards all st
 method holds it briefly and calls nothing but the clock while holding it, so the Router is
 safe to share between threads and asyncio tasks (nothing is awaited under the lock).
 
-`choose()` costs the same for a pool of 1 or 1,000: the priority tiers of each candidate list
+`choose()` does not walk the pool (its cost grows at most with log n): the priority tiers of each candidate list
 are built once (the client passes one unchanging list per alias), each tier keeps its free
 members in heaps (whose turn it is; who has the most quota left) and its held members in a
 heap of deadlines, and every change to a deployment's health is pushed to the tiers holding it.
@@ -330,8 +330,10 @@ class Router:
         wait = max(at - now, _MIN_WAIT)
         told = self._told.get(at, 0)
         self._told[at] = told + 1
-        if len(self._told) > _MAX_TOLD:
+        if len(self._told) > _MAX_TOLD:  # forget instants past; if all are ahead, start over
             self._told = {t: n for t, n in self._told.items() if t > now}
+            if len(self._told) > _MAX_TOLD // 2:
+                self._told = {}
         slots = max(1, int(min(wait, MAX_HERD_STAGGER) / HERD_STAGGER))
         return wait + (told % slots) * HERD_STAGGER
 

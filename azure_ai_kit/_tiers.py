@@ -117,9 +117,9 @@ class Tier:
     ) -> Deployment | None:
         """The free member to use next (the richest if all report quota, else the next in
         turn), or None when every free member is excluded."""
-        cooling, free = self.cooling, self.free
-        while cooling and cooling[0][0] <= now:
-            until, _, d = heappop(cooling)
+        free = self.free
+        while self.cooling and self.cooling[0][0] <= now:
+            until, _, d = heappop(self.cooling)
             if self.held.get(d) == until:
                 self.sync(d, health[d], now)
         if not exclude:
@@ -146,13 +146,15 @@ class Tier:
         self.stamp[d] = self.turn
         tokens, pos = free[d], self.pos[d]
         # The winner's entry is replaced in place (one sift); the other heap gets a new one.
-        if by_tokens:
-            heapreplace(heap, (-tokens, self.turn, pos, d))  # type: ignore[operator]
-            heappush(self.by_turn, (0, self.turn, pos, d))
+        turn_entry = (0, self.turn, pos, d)
+        token_entry = None if tokens is None else (-tokens, self.turn, pos, d)
+        if token_entry is not None and by_tokens:
+            heapreplace(self.by_tokens, token_entry)
+            heappush(self.by_turn, turn_entry)
         else:
-            heapreplace(heap, (0, self.turn, pos, d))
-            if tokens is not None:
-                heappush(self.by_tokens, (-tokens, self.turn, pos, d))
+            heapreplace(self.by_turn, turn_entry)
+            if token_entry is not None:
+                heappush(self.by_tokens, token_entry)
         for entry in aside:
             heappush(heap, entry)
         self._sweep()
