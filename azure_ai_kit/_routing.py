@@ -5,10 +5,11 @@ an injected clock, so tests drive it by hand. One `threading.Lock` guards all st
 method holds it briefly and calls nothing but the clock while holding it, so the Router is
 safe to share between threads and asyncio tasks (nothing is awaited under the lock).
 
-`choose()` does not walk the pool (its cost grows at most with log n): the priority tiers of each candidate list
-are built once (the client passes one unchanging list per alias), each tier keeps its free
-members in heaps (whose turn it is; who has the most quota left) and its held members in a
-heap of deadlines, and every change to a deployment's health is pushed to the tiers holding it.
+`choose()` does not walk the pool (its cost grows at most with log n): the priority tiers
+of each candidate list are built once (the client passes one unchanging list per alias), each
+tier keeps its free members in heaps (whose turn it is; who has the most quota left) and its
+held members in a heap of deadlines, and every change to a deployment's health is pushed to
+the tiers holding it.
 """
 
 from __future__ import annotations
