@@ -111,7 +111,12 @@ class ClientBase:
         self._retry = retry or RetryPolicy()
         self._timeout = timeout
         self._clock = clock
-        self._router = Router(self._deployments, clock=clock, broken_for=self._retry.broken_for)
+        self._router = Router(
+            self._deployments,
+            clock=clock,
+            broken_for=self._retry.broken_for,
+            backoff=self._retry.backoff,
+        )
         self._ledger = UsageLedger()
         self._resolved: dict[str, list[Deployment]] = {}
         self._openai_clients: dict[tuple[Any, ...], Any] = {}

@@ -125,6 +125,7 @@ class CallState:
         """Record a success; returns the served facts for the result."""
         self.router.record_success(
             deployment,
+            started=self.attempt_started,
             remaining_tokens=_int_header(headers, "x-ratelimit-remaining-tokens"),
             remaining_requests=_int_header(headers, "x-ratelimit-remaining-requests"),
         )
@@ -156,14 +157,14 @@ class CallState:
         elif c.signal in ("auth", "broken"):
             self.router.record_broken(deployment, kind)
         else:
-            self.router.release(deployment)
+            self.router.release(deployment, started=self.attempt_started)
         logger.debug("%s: attempt on %s failed: %s", self.label, deployment.id, kind)
         self.previous = deployment
 
     def abandoned(self, deployment: Deployment, exc: BaseException) -> None:
         """The attempt ended in something that is not an HTTP outcome (cancelled, a bug):
         give the deployment back to the router and close the call's telemetry."""
-        self.router.release(deployment)
+        self.router.release(deployment, started=self.attempt_started)
         self.trace.failed(exc)
 
     # --- how the call ends ------------------------------------------------------------------

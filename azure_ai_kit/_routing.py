@@ -151,6 +151,7 @@ class Router:
         failure_cooldown_cap: float = 60.0,
         throttle_cooldown: float = 2.0,
         max_cooldown: float = MAX_COOLDOWN,
+        backoff: Callable[[int], float] | None = None,
     ) -> None:
         self._deployments = tuple(deployments)
         if len(set(self._deployments)) != len(self._deployments):
@@ -161,6 +162,9 @@ class Router:
         self._cap = _positive("failure_cooldown_cap", failure_cooldown_cap)
         self._throttle_cooldown = _positive("throttle_cooldown", throttle_cooldown)
         self._max_cooldown = _positive("max_cooldown", max_cooldown)
+        # The client passes its RetryPolicy's backoff, so the breaker opens for exactly the
+        # wait the policy documents; standalone, the Router doubles `failure_cooldown`.
+        self._backoff = backoff
         if failure_cooldown_cap < max(failure_cooldown, throttle_cooldown):
             raise ValueError(
                 "failure_cooldown_cap must be at least failure_cooldown and throttle_cooldown"
@@ -258,7 +262,10 @@ class Router:
             now = self._clock()
             h = self._get(deployment)
             h.failures += 1
-            cooldown = self._grow(self._failure_cooldown, h.failures)
+            if self._backoff is not None:
+                cooldown = min(self._backoff(h.failures), self._max_cooldown)
+            else:
+                cooldown = self._grow(self._failure_cooldown, h.failures)
             h.hold("cooling", now + cooldown, error, now=now, probe=True)
             self._changed(deployment, h, now)
 
