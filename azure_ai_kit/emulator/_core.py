@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from . import _chat, _embeddings, _errors, _faults, _images, _routing
+from . import _chat, _embeddings, _errors, _faults, _images, _routing, _versions
 from ._faults import Fault
 from ._limits import RateLimiter
 from ._wire import (
@@ -49,6 +49,7 @@ _OPERATION_IDS = {
     "image": "ImageGenerations_Create",
 }
 _MAX_STORED_IMAGES = 256
+_MAX_PREFIXES = 4096
 
 
 class Emulator:
@@ -92,6 +93,7 @@ class Emulator:
         self._faults: dict[str, deque[Fault]] = {}
         self._limiters: dict[str, RateLimiter] = {}
         self._images: OrderedDict[str, bytes] = OrderedDict()
+        self._prefixes: OrderedDict[str, None] = OrderedDict()
         self._counter = 0
 
     def __repr__(self) -> str:
@@ -99,14 +101,23 @@ class Emulator:
 
     @classmethod
     def default(cls, **kwargs: Any) -> Emulator:
-        """An emulator with the kit's default deployments and generous limits."""
+        """An emulator with the kit's default deployments and generous limits.
+
+        Deployments (aliases): ``gpt-4o-mini`` (chat), ``gpt-4.1`` (code), ``o4-mini``
+        (reasoning), ``dall-e-3`` (image), ``gpt-image-1``, ``text-embedding-3-small``
+        (embedding).
+        """
         deployments = [
-            EmulatedDeployment("gpt-4o-mini", kind="chat", model="gpt-4o-mini"),
-            EmulatedDeployment("gpt-4.1", kind="chat", model="gpt-4.1"),
-            EmulatedDeployment("dall-e-3", kind="image", model="dall-e-3"),
+            EmulatedDeployment("gpt-4o-mini", kind="chat", model="gpt-4o-mini", aliases=("chat",)),
+            EmulatedDeployment("gpt-4.1", kind="chat", model="gpt-4.1", aliases=("code",)),
+            EmulatedDeployment("o4-mini", kind="chat", model="o4-mini", aliases=("reasoning",)),
+            EmulatedDeployment("dall-e-3", kind="image", model="dall-e-3", aliases=("image",)),
             EmulatedDeployment("gpt-image-1", kind="image", model="gpt-image-1"),
             EmulatedDeployment(
-                "text-embedding-3-small", kind="embedding", model="text-embedding-3-small"
+                "text-embedding-3-small",
+                kind="embedding",
+                model="text-embedding-3-small",
+                aliases=("embedding",),
             ),
         ]
         return cls(deployments, **kwargs)
@@ -146,6 +157,7 @@ class Emulator:
             self._faults.clear()
             self._limiters.clear()
             self._images.clear()
+            self._prefixes.clear()
 
     def transport(self) -> httpx.BaseTransport:
         """An in-process ``httpx`` transport (no sockets) over this emulator."""
@@ -220,17 +232,18 @@ class Emulator:
         if route.kind == "classic":
             if version is None:
                 return json_outcome(404, _errors.resource_not_found())
-            if not _routing.is_known_version(version):
+            if not _versions.is_known_version(version):
                 return json_outcome(400, _errors.api_version_unsupported())
-        elif version is not None and version not in _routing.V1_VERSIONS:
+        elif version is not None and version not in _versions.V1_VERSIONS:
             return json_outcome(400, _errors.api_version_unsupported())
         ctx["auth"] = _routing.authenticate(request.headers, self.api_key, self._tokens)
         if ctx["auth"] is None and self.accept_any_credential:
             ctx["auth"] = _any_credential(request.headers)
         if ctx["auth"] is None:
-            # A JWT-shaped bearer is an Entra token: Azure words that 401 differently.
-            jwt = request.headers.get("authorization", "").lower().startswith("bearer eyj")
-            return json_outcome(401, _errors.unauthorized(token=jwt))
+            # A rejected bearer token is refused by the gateway, in its own bare body shape.
+            bearer = request.headers.get("authorization", "").lower().startswith("bearer ")
+            token = bearer and "api-key" not in request.headers
+            return json_outcome(401, _errors.unauthorized(token=token))
         try:
             body = json.loads(request.body)
         except ValueError:
@@ -303,6 +316,7 @@ class Emulator:
             request_id=request_id,
             created=int(time.time()),
             store_image=self._store_image,
+            remember_prefix=self._remember_prefix,
         )
         outcome = respond(call)
         outcome.headers.update(limit_headers)
@@ -331,6 +345,14 @@ class Emulator:
                 )
             return json_outcome(fault.status, body, fault.headers)
         return None
+
+    def _remember_prefix(self, key: str) -> bool:
+        seen = key in self._prefixes
+        self._prefixes[key] = None
+        self._prefixes.move_to_end(key)
+        while len(self._prefixes) > _MAX_PREFIXES:
+            self._prefixes.popitem(last=False)
+        return seen
 
     def _store_image(self, image_id: str, data: bytes) -> None:
         self._images[image_id] = data

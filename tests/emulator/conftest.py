@@ -72,6 +72,19 @@ def client(emu: Emulator) -> Iterator[openai.AzureOpenAI]:
 
 
 @pytest.fixture
+def preview(emu: Emulator) -> Iterator[openai.AzureOpenAI]:
+    """Plain openai on the classic route with the newest dated preview (gpt-image-1 needs it)."""
+    with httpx.Client(transport=emu.transport()) as http_client:
+        yield openai.AzureOpenAI(
+            azure_endpoint=emu.endpoint,
+            api_key="emulator-key",
+            api_version="2025-04-01-preview",
+            http_client=http_client,
+            max_retries=0,
+        )
+
+
+@pytest.fixture
 def v1(emu: Emulator) -> Iterator[openai.OpenAI]:
     with httpx.Client(transport=emu.transport()) as http_client:
         yield openai.OpenAI(

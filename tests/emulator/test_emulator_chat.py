@@ -242,13 +242,12 @@ def test_blocked_words_are_configurable(clock: FakeClock) -> None:
         assert http.post(chat_path(), json=body, headers=KEY).status_code == 200
 
 
-def test_completion_filter_is_200_with_partial_text(client: openai.AzureOpenAI) -> None:
+def test_completion_filter_is_200_without_content(client: openai.AzureOpenAI) -> None:
+    """A whole (non-streamed) completion cut by the filter carries no content at all."""
     r = ask(client, "Tell a story. emulator-completion-block appears here.")
     choice = r.choices[0]
     assert choice.finish_reason == "content_filter"
-    full = ask(client, "Tell a story. emulator-completion-block appears here!").choices[0]
-    assert len(choice.message.content) < len("[emulated gpt-4o-mini] Tell a story.") + 40
-    assert full.finish_reason == "content_filter"
+    assert choice.message.content is None
     results = choice.model_extra["content_filter_results"]
     assert results["violence"] == {"filtered": True, "severity": "high"}
 
