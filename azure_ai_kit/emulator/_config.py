@@ -22,6 +22,7 @@ _TOP_KEYS = (
     "blocked_words",
     "completion_blocked_words",
     "jailbreak_phrases",
+    "log_size",
 )
 
 

@@ -73,7 +73,12 @@ class Emulator:
         sleep: Callable[[float], None] = time.sleep,
         async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         accept_any_credential: bool = False,
+        log_size: int = 1000,
     ) -> None:
+        if isinstance(log_size, bool) or not isinstance(log_size, int) or log_size < 1:
+            raise ValueError(
+                f"log_size must be a positive number of requests to keep, not {log_size!r}"
+            )
         self.deployments: dict[str, EmulatedDeployment] = {d.name: d for d in deployments}
         self.api_key = api_key
         self._tokens = tuple(tokens)
@@ -89,7 +94,8 @@ class Emulator:
         self.sleep = sleep
         self.async_sleep = async_sleep
         self._lock = threading.RLock()
-        self._log: list[RequestRecord] = []
+        # A ring of recent requests: a long-running server must not grow without bound.
+        self._log: deque[RequestRecord] = deque(maxlen=log_size)
         self._faults: dict[str, deque[Fault]] = {}
         self._limiters: dict[str, RateLimiter] = {}
         self._images: OrderedDict[str, bytes] = OrderedDict()
@@ -141,7 +147,7 @@ class Emulator:
 
     @property
     def requests(self) -> list[RequestRecord]:
-        """A snapshot of the request log, oldest first."""
+        """A snapshot of the request log, oldest first: the last ``log_size`` requests."""
         with self._lock:
             return list(self._log)
 

@@ -1,4 +1,8 @@
-"""Azure OpenAI error bodies, copied from WIRE.md (``{"error": {...}}`` shapes)."""
+"""Azure OpenAI error bodies (``{"error": {...}}`` shapes), built in one place.
+
+The emulator answers with these, and ``azure_ai_kit.emulator.bodies`` freezes one instance of
+each for tests. Sources for every shape: docs/wire.md, "Error bodies".
+"""
 
 from __future__ import annotations
 
@@ -12,12 +16,18 @@ __all__ = [
     "context_length_exceeded",
     "deployment_not_found",
     "filter_results",
+    "forbidden",
     "image_content_policy",
+    "model_needs_version",
     "operation_not_supported",
+    "permission_denied",
     "rate_limited",
     "resource_not_found",
     "server_error",
     "unauthorized",
+    "unknown_parameter",
+    "unsupported_parameter",
+    "unsupported_value",
 ]
 
 Body = dict[str, Any]
@@ -130,6 +140,27 @@ def model_needs_version(model: str, first: str) -> Body:
     }
 
 
+def permission_denied() -> Body:
+    """401 for an Entra principal without the "Cognitive Services OpenAI User" role."""
+    return {
+        "error": {
+            "code": "PermissionDenied",
+            "message": "Principal does not have access to API/Operation.",
+        }
+    }
+
+
+def forbidden() -> Body:
+    """403 for a resource Azure has blocked (no credential problem)."""
+    return {
+        "error": {
+            "code": "Forbidden",
+            "message": "Your resource has been temporarily blocked because we detected "
+            "behavior that may violate our content policy.",
+        }
+    }
+
+
 def deployment_not_found() -> Body:
     """404 for a deployment name the resource does not have."""
     return {
@@ -167,8 +198,13 @@ def bad_request(message: str, *, param: str | None = None, code: str | None = No
     }
 
 
-def chat_content_filter(results: Body) -> Body:
-    """400 for a filtered chat prompt (spelled ``innererror``/``content_filter_result``)."""
+def chat_content_filter(results: Body, *, spec_spelling: bool = False) -> Body:
+    """400 for a filtered chat prompt, spelled ``innererror``/``content_filter_result`` as
+    captured on the wire, or ``inner_error``/``content_filter_results`` as the spec has it.
+    """
+    inner_key, results_key = ("inner_error", "content_filter_results")
+    if not spec_spelling:
+        inner_key, results_key = ("innererror", "content_filter_result")
     return {
         "error": {
             "message": "The response was filtered due to the prompt triggering Azure OpenAI's "
@@ -179,10 +215,7 @@ def chat_content_filter(results: Body) -> Body:
             "param": "prompt",
             "code": "content_filter",
             "status": 400,
-            "innererror": {
-                "code": "ResponsibleAIPolicyViolation",
-                "content_filter_result": results,
-            },
+            inner_key: {"code": "ResponsibleAIPolicyViolation", results_key: results},
         }
     }
 

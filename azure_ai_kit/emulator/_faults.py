@@ -80,13 +80,7 @@ def default_body(status: int) -> dict[str, Any]:
     if status == 429:
         return _errors.rate_limited("ChatCompletions_Create", "2024-10-21", 6, tokens=True)
     if status == 403:
-        return {
-            "error": {
-                "code": "Forbidden",
-                "message": "Your resource has been temporarily blocked because we detected "
-                "behavior that may violate our content policy.",
-            }
-        }
+        return _errors.forbidden()
     if status >= 500:
         return _errors.server_error()
     return _errors.bad_request("Emulated fault.")

@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from . import _errors
-from ._codecs import SCALE, encode_jpeg, encode_png, gradient
+from ._codecs import SCALE, encode_png, fixed_jpeg, gradient
 from ._synth import estimate_tokens, short_hash
 from ._versions import GPT_IMAGE_FIRST_VERSION, supports
 from ._wire import Call, Delay, Outcome, json_outcome
@@ -92,8 +92,9 @@ def _validate(body: dict[str, Any], gpt_image: bool) -> Outcome | None:
 
 def _image_bytes(seed: str, size: str, fmt: str) -> bytes:
     width, height = (int(v) // SCALE for v in size.split("x"))
-    pixels = gradient(seed, width, height)
-    return encode_jpeg(pixels) if fmt == "jpeg" else encode_png(pixels)
+    if fmt == "jpeg":
+        return fixed_jpeg(width, height)
+    return encode_png(gradient(seed, width, height))
 
 
 def respond(call: Call) -> Outcome:

@@ -6,18 +6,11 @@ import httpx
 import openai
 import pytest
 
-from azure_ai_kit.emulator import Emulator
+from azure_ai_kit.emulator import Emulator, bodies
 
 from .conftest import KEY, USER, chat_path
 
-UNAUTHORIZED = {
-    "error": {
-        "code": "401",
-        "message": "Access denied due to invalid subscription key or wrong API endpoint. "
-        "Make sure to provide a valid key for an active subscription and use a correct "
-        "regional API endpoint for your resource.",
-    }
-}
+UNAUTHORIZED = bodies.UNAUTHORIZED
 
 
 def test_classic_routes_with_plain_openai(client: openai.AzureOpenAI) -> None:
@@ -85,7 +78,7 @@ def test_missing_api_version_is_resource_not_found(http: httpx.Client) -> None:
 def test_unknown_api_version_is_400(http: httpx.Client, version: str) -> None:
     r = http.post(chat_path(version=version), json={"messages": USER}, headers=KEY)
     assert r.status_code == 400
-    assert r.json() == {"error": {"code": "BadRequest", "message": "API version not supported"}}
+    assert r.json() == bodies.API_VERSION_NOT_SUPPORTED
 
 
 @pytest.mark.parametrize(
@@ -237,11 +230,7 @@ def test_reset_clears_log_and_state(http: httpx.Client, emu: Emulator) -> None:
     assert emu.requests == []
 
 
-TOKEN_401 = {
-    "statusCode": 401,
-    "message": "Unauthorized. Access token is missing, invalid, audience is incorrect "
-    "(https://cognitiveservices.azure.com), or have expired.",
-}
+TOKEN_401 = bodies.TOKEN_REJECTED
 
 
 @pytest.mark.parametrize("token", ["eyJhbGciOiJSUzI1NiJ9.e30.sig", "not-a-token"])
