@@ -7,6 +7,7 @@ Two doors over one core: in-process ``httpx`` transports (``Emulator.transport()
 
 from ._core import Emulator
 from ._faults import Fault
+from ._scripted import Reply, ToolCall
 from ._wire import EmulatedDeployment, RequestRecord
 
-__all__ = ["EmulatedDeployment", "Emulator", "Fault", "RequestRecord"]
+__all__ = ["EmulatedDeployment", "Emulator", "Fault", "Reply", "RequestRecord", "ToolCall"]

@@ -9,14 +9,15 @@ import threading
 import time
 import uuid
 from collections import OrderedDict, deque
-from collections.abc import Awaitable, Callable, Iterable
-from contextlib import AbstractContextManager
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from . import _chat, _embeddings, _errors, _faults, _images, _routing, _versions
+from . import _chat, _embeddings, _errors, _faults, _images, _limits, _routing, _versions
 from ._faults import Fault
 from ._limits import RateLimiter
+from ._scripted import Answer, Reply
 from ._wire import (
     DROP,
     Call,
@@ -97,6 +98,7 @@ class Emulator:
         # A ring of recent requests: a long-running server must not grow without bound.
         self._log: deque[RequestRecord] = deque(maxlen=log_size)
         self._faults: dict[str, deque[Fault]] = {}
+        self._replies: dict[str, deque[Reply]] = {}
         self._limiters: dict[str, RateLimiter] = {}
         self._images: OrderedDict[str, bytes] = OrderedDict()
         self._prefixes: OrderedDict[str, None] = OrderedDict()
@@ -156,11 +158,69 @@ class Emulator:
         with self._lock:
             self._faults.setdefault(deployment, deque()).extend([fault] * times)
 
+    def reply(
+        self,
+        deployment: str,
+        answer: Answer | Callable[[dict[str, Any]], Answer],
+        *,
+        times: int | None = 1,
+    ) -> Reply:
+        """Answer the next *times* chat requests to *deployment* (a name or an alias) with *answer*.
+
+        *answer* is the reply text, a JSON object (sent as its JSON text), a :class:`ToolCall`,
+        or a callable that takes the request body and returns one of those. ``times=None``
+        keeps answering until :meth:`clear_replies` or :meth:`reset`. Streams stream the
+        scripted text. Replies queue in order; scripted faults come first. Returns the queued
+        :class:`Reply` (its ``used`` counts the requests it answered).
+        """
+        if times is not None and (isinstance(times, bool) or times < 1):
+            raise ValueError(f"times must be a positive count or None (forever), not {times!r}")
+        name = self._deployment_name(deployment)
+        queued = Reply(answer, times)
+        with self._lock:
+            self._replies.setdefault(name, deque()).append(queued)
+        return queued
+
+    @contextmanager
+    def replying(
+        self,
+        deployment: str,
+        answer: Answer | Callable[[dict[str, Any]], Answer],
+        *,
+        times: int | None = None,
+    ) -> Iterator[Reply]:
+        """:meth:`reply` for the duration of a ``with`` block (by default to every request)."""
+        queued = self.reply(deployment, answer, times=times)
+        try:
+            yield queued
+        finally:
+            with self._lock:
+                queue = self._replies.get(self._deployment_name(deployment))
+                if queue is not None and queued in queue:
+                    queue.remove(queued)
+
+    def clear_replies(self) -> None:
+        """Drop every scripted reply (a fixture calls this between tests)."""
+        with self._lock:
+            self._replies.clear()
+
+    def _deployment_name(self, deployment: str) -> str:
+        if deployment in self.deployments:
+            return deployment
+        for d in self.deployments.values():
+            if deployment in d.aliases:
+                return d.name
+        known = sorted(
+            {*self.deployments, *(a for d in self.deployments.values() for a in d.aliases)}
+        )
+        raise ValueError(f"unknown deployment or alias {deployment!r}; known: {', '.join(known)}")
+
     def reset(self) -> None:
-        """Clear the request log, scripted faults, rate-limit state and served images."""
+        """Clear the request log, scripted faults and replies, rate-limit state, served images."""
         with self._lock:
             self._log.clear()
             self._faults.clear()
+            self._replies.clear()
             self._limiters.clear()
             self._images.clear()
             self._prefixes.clear()
@@ -244,7 +304,7 @@ class Emulator:
             return json_outcome(400, _errors.api_version_unsupported())
         ctx["auth"] = _routing.authenticate(request.headers, self.api_key, self._tokens)
         if ctx["auth"] is None and self.accept_any_credential:
-            ctx["auth"] = _any_credential(request.headers)
+            ctx["auth"] = _routing.any_credential(request.headers)
         if ctx["auth"] is None:
             # A rejected bearer token is refused by the gateway, in its own bare body shape.
             bearer = request.headers.get("authorization", "").lower().startswith("bearer ")
@@ -291,7 +351,7 @@ class Emulator:
                 faulted.parts[:0] = lead
                 if deployment is not None:
                     requests_left, tokens_left = self._limiter(deployment).peek()
-                    headers = _limit_headers(deployment, requests_left, tokens_left)
+                    headers = _limits.limit_headers(deployment, requests_left, tokens_left)
                     faulted.headers = {**headers, **faulted.headers}
                 return faulted
         if deployment is None:
@@ -301,7 +361,7 @@ class Emulator:
             return json_outcome(400, error)
         estimate, respond = _HANDLERS[operation]
         admission = self._limiter(deployment).admit(estimate(body))
-        limit_headers = _limit_headers(
+        limit_headers = _limits.limit_headers(
             deployment, admission.remaining_requests, admission.remaining_tokens
         )
         if not admission.allowed:
@@ -313,6 +373,8 @@ class Emulator:
                 _OPERATION_IDS[operation], version, seconds, tokens=admission.by_tokens
             )
             return json_outcome(429, throttled, limit_headers)
+        replies = self._replies.get(name) if operation == "chat" else None
+        scripted = replies[0] if replies else None
         call = Call(
             deployment=deployment,
             body=body,
@@ -323,12 +385,18 @@ class Emulator:
             created=int(time.time()),
             store_image=self._store_image,
             remember_prefix=self._remember_prefix,
+            scripted=None if scripted is None else scripted.resolve(body),
         )
         outcome = respond(call)
+        if scripted is not None and replies and outcome.status == 200:
+            # A refused request (400…) leaves the reply for the next one.
+            scripted.used += 1
+            if scripted.times is not None and scripted.used >= scripted.times:
+                replies.popleft()
         outcome.headers.update(limit_headers)
         outcome.parts[:0] = lead
         if fault is not None and fault.kind == "truncate":
-            _truncate(outcome)
+            _faults.truncate(outcome)
         return outcome
 
     def _limiter(self, deployment: EmulatedDeployment) -> RateLimiter:
@@ -365,33 +433,3 @@ class Emulator:
         self._images.move_to_end(image_id)
         while len(self._images) > _MAX_STORED_IMAGES:
             self._images.popitem(last=False)
-
-
-def _any_credential(headers: dict[str, str]) -> Literal["key", "bearer"] | None:
-    """The kind of any non-empty credential, for ``accept_any_credential=True``."""
-    if headers.get("api-key", "").strip():
-        return "key"
-    scheme, _, credential = headers.get("authorization", "").partition(" ")
-    return "bearer" if scheme.lower() == "bearer" and credential.strip() else None
-
-
-def _limit_headers(deployment: EmulatedDeployment, requests: int, tokens: int) -> dict[str, str]:
-    return {
-        "x-ratelimit-limit-requests": str(deployment.rpm),
-        "x-ratelimit-limit-tokens": str(deployment.tpm),
-        "x-ratelimit-remaining-requests": str(requests),
-        "x-ratelimit-remaining-tokens": str(tokens),
-    }
-
-
-def _truncate(outcome: Outcome) -> None:
-    """Cut a stream half-way (so no ``[DONE]``) or a body in half."""
-    data = [i for i, p in enumerate(outcome.parts) if isinstance(p, bytes)]
-    if outcome.stream:
-        keep = data[: max(1, len(data) // 2)]
-        outcome.parts = outcome.parts[: keep[-1] + 1]
-    elif data:
-        last = data[-1]
-        chunk = outcome.parts[last]
-        assert isinstance(chunk, bytes)
-        outcome.parts[last] = chunk[: len(chunk) // 2]

@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from . import _errors
+from ._wire import Outcome
 
-__all__ = ["Fault", "FaultKind"]
+__all__ = ["Fault", "FaultKind", "default_body", "truncate"]
 
 FaultKind = Literal["status", "drop", "truncate", "malformed"]
 
@@ -84,3 +85,16 @@ def default_body(status: int) -> dict[str, Any]:
     if status >= 500:
         return _errors.server_error()
     return _errors.bad_request("Emulated fault.")
+
+
+def truncate(outcome: Outcome) -> None:
+    """Cut a stream half-way (so no ``[DONE]``) or a body in half."""
+    data = [i for i, p in enumerate(outcome.parts) if isinstance(p, bytes)]
+    if outcome.stream:
+        keep = data[: max(1, len(data) // 2)]
+        outcome.parts = outcome.parts[: keep[-1] + 1]
+    elif data:
+        last = data[-1]
+        chunk = outcome.parts[last]
+        assert isinstance(chunk, bytes)
+        outcome.parts[last] = chunk[: len(chunk) // 2]

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["Route", "authenticate", "match"]
+__all__ = ["Route", "any_credential", "authenticate", "match"]
 
 Operation = Literal["chat", "embedding", "image"]
 
@@ -67,3 +67,11 @@ def authenticate(
         if credential in tokens:
             return "bearer"
     return None
+
+
+def any_credential(headers: dict[str, str]) -> Literal["key", "bearer"] | None:
+    """The kind of any non-empty credential, for ``accept_any_credential=True``."""
+    if headers.get("api-key", "").strip():
+        return "key"
+    scheme, _, credential = headers.get("authorization", "").partition(" ")
+    return "bearer" if scheme.lower() == "bearer" and credential.strip() else None

@@ -21,12 +21,14 @@ class ToolCall:
 Answer = str | Mapping[str, Any] | list[Any] | ToolCall
 
 
-@dataclass
+@dataclass(eq=False)
 class Reply:
     """One queued reply: an answer or a callable of the request body; ``times=None`` is forever."""
 
     answer: Answer | Callable[[dict[str, Any]], Answer]
     times: int | None = 1
+    #: How many requests this reply has answered so far.
+    used: int = 0
 
     def resolve(self, body: dict[str, Any]) -> Answer:
         """The answer for the request with this *body*."""
