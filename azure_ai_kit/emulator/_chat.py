@@ -1,25 +1,37 @@
-"""Chat completions: deterministic synthetic replies, filters, tools, JSON modes and SSE."""
+"""Chat completions: deterministic synthetic replies, filters, tools, JSON modes, reasoning models.
+
+The SSE form of an answer is built in ``_chat_stream``.
+"""
 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import _errors
+from ._chat_stream import stream
+from ._scripted import ToolCall
 from ._synth import estimate_tokens, extract, instance_from_schema, short_hash
-from ._wire import Call, Delay, Outcome, Part, json_outcome
+from ._versions import (
+    STREAM_OPTIONS_FIRST_VERSION,
+    is_reasoning_model,
+    reported_model,
+    supports,
+)
+from ._wire import Call, Delay, Outcome, json_outcome
 
-__all__ = ["DEFAULT_MAX_TOKENS_ESTIMATE", "estimate", "prompt_tokens", "respond"]
+__all__ = ["DEFAULT_MAX_TOKENS_ESTIMATE", "Choice", "estimate", "prompt_tokens", "respond"]
 
 #: Tokens charged for the completion at admission when the request sets no ``max_tokens``
 #: (the legacy Completions default).
 DEFAULT_MAX_TOKENS_ESTIMATE = 16
 #: Per-message overhead added to the estimated prompt tokens (role and separators).
 MESSAGE_OVERHEAD = 4
-
-_PIECE = re.compile(r"\s*\S+")
+#: Reasoning tokens a reasoning model "spends" per effort (deterministic stand-ins).
+REASONING_TOKENS = {"minimal": 0, "low": 64, "medium": 192, "high": 448}
+#: Prompt caching starts at 1,024 tokens and counts in steps of 128.
+CACHE_MIN_TOKENS, CACHE_STEP = 1024, 128
 
 
 def _text_of(content: Any) -> str:
@@ -37,11 +49,13 @@ def _messages(body: dict[str, Any]) -> list[dict[str, Any]]:
     return [m for m in raw if isinstance(m, dict)] if isinstance(raw, list) else []
 
 
+def _message_tokens(messages: list[dict[str, Any]]) -> int:
+    return sum(MESSAGE_OVERHEAD + estimate_tokens(_text_of(m.get("content"))) for m in messages)
+
+
 def prompt_tokens(body: dict[str, Any]) -> int:
     """Estimated prompt tokens: each message's text estimate plus 4, plus the tools' JSON."""
-    total = sum(
-        MESSAGE_OVERHEAD + estimate_tokens(_text_of(m.get("content"))) for m in _messages(body)
-    )
+    total = _message_tokens(_messages(body))
     if body.get("tools"):
         total += estimate_tokens(json.dumps(body["tools"], sort_keys=True))
     return total
@@ -62,7 +76,9 @@ def estimate(body: dict[str, Any]) -> int:
 
 
 @dataclass
-class _Choice:
+class Choice:
+    """One synthesised choice, before it is rendered as JSON or SSE."""
+
     index: int
     content: str | None
     finish_reason: str
@@ -70,6 +86,7 @@ class _Choice:
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
 
     def tokens(self) -> int:
+        """Estimated completion tokens of the visible output."""
         calls = "".join(c["function"]["name"] + c["function"]["arguments"] for c in self.tool_calls)
         return estimate_tokens((self.content or "") + calls)
 
@@ -93,6 +110,10 @@ def _reply(call: Call, messages: list[dict[str, Any]], index: int) -> str:
     return f"{tag} {gist or '(empty prompt)'}"
 
 
+def _call_id(call: Call, name: str) -> str:
+    return "call_" + short_hash(call.request_id, name, length=24)
+
+
 def _tool_call(call: Call) -> list[dict[str, Any]]:
     tools = [t for t in call.body.get("tools") or [] if isinstance(t, dict)]
     choice = call.body.get("tool_choice")
@@ -105,50 +126,102 @@ def _tool_call(call: Call) -> list[dict[str, Any]]:
         tool = next((t for t in tools if (t.get("function") or {}).get("name") == wanted), tool)
     function = tool.get("function") or {}
     schema = function.get("parameters") or {"type": "object", "properties": {}}
+    name = str(function.get("name", "tool"))
     arguments = json.dumps(instance_from_schema(schema))
-    call_id = "call_" + short_hash(call.request_id, function.get("name"), length=24)
     return [
         {
-            "id": call_id,
+            "id": _call_id(call, name),
             "type": "function",
-            "function": {"name": str(function.get("name", "tool")), "arguments": arguments},
+            "function": {"name": name, "arguments": arguments},
         }
     ]
 
 
-def _choices(call: Call, messages: list[dict[str, Any]]) -> list[_Choice]:
+def _scripted(call: Call) -> tuple[str | None, list[dict[str, Any]]]:
+    """The scripted answer as (content, tool calls)."""
+    answer = call.scripted
+    if isinstance(answer, ToolCall):
+        arguments = json.dumps(answer.arguments)
+        function = {"name": answer.name, "arguments": arguments}
+        return None, [{"id": _call_id(call, answer.name), "type": "function", "function": function}]
+    if isinstance(answer, str):
+        return answer, []
+    return json.dumps(answer), []
+
+
+def _choices(call: Call, messages: list[dict[str, Any]], budget: int | None) -> list[Choice]:
     n = call.body.get("n", 1)
     n = n if isinstance(n, int) and n > 0 else 1
     prompt = " ".join(_text_of(m.get("content")) for m in messages)
     filtered = call.policy.blocks_completion(prompt)
-    max_tokens = _max_tokens(call.body)
     stops = call.body.get("stop")
     stops = [stops] if isinstance(stops, str) else [s for s in stops or [] if isinstance(s, str)]
-    out: list[_Choice] = []
+    out: list[Choice] = []
     for index in range(n):
-        tool_calls = [] if filtered else _tool_call(call)
+        if call.scripted is not None:
+            text, tool_calls = _scripted(call)
+        else:
+            text, tool_calls = None, ([] if filtered else _tool_call(call))
         if tool_calls:
-            out.append(_Choice(index, None, "tool_calls", _errors.filter_results(), tool_calls))
+            out.append(Choice(index, None, "tool_calls", _errors.filter_results(), tool_calls))
             continue
-        text, reason = _reply(call, messages, index), "stop"
+        text, reason = (text if text is not None else _reply(call, messages, index)), "stop"
         for stop in stops:
             if stop and stop in text:
                 text = text[: text.index(stop)]
-        if max_tokens is not None and estimate_tokens(text) > max_tokens:
-            text, reason = text[: max_tokens * 4], "length"
+        if budget is not None and estimate_tokens(text) > budget:
+            text, reason = text[: max(0, budget) * 4], "length"
         results = _errors.filter_results()
         if filtered:
-            text, reason = text[: len(text) // 2], "content_filter"
+            # Streams have sent part of the text before the filter cut in; a whole response
+            # carries none of it.
+            cut = text[: len(text) // 2] if call.body.get("stream") is True else None
+            text, reason = cut, "content_filter"
             results = _errors.filter_results(filtered=call.policy.category)
-        out.append(_Choice(index, text, reason, results))
+        out.append(Choice(index, text, reason, results))
     return out
 
 
-def _validate(call: Call, messages: list[dict[str, Any]]) -> Outcome | None:
+def _check_version(call: Call) -> Outcome | None:
+    if supports(call.api_version, STREAM_OPTIONS_FIRST_VERSION):
+        return None
+    for param in ("stream_options", "max_completion_tokens"):
+        if param in call.body:
+            return json_outcome(400, _errors.unknown_parameter(param))
+    return None
+
+
+def _check_reasoning(call: Call, reasoning: bool) -> Outcome | None:
+    body = call.body
+    effort = body.get("reasoning_effort")
+    if not reasoning:
+        if effort is not None:
+            return json_outcome(400, _errors.unsupported_parameter("reasoning_effort"))
+        return None
+    if "max_tokens" in body:
+        error = _errors.unsupported_parameter("max_tokens", "max_completion_tokens")
+        return json_outcome(400, error)
+    for param in ("temperature", "top_p"):
+        value = body.get(param)
+        if value is not None and value != 1:
+            return json_outcome(400, _errors.unsupported_value(param, value))
+    allowed = ["low", "medium", "high"]
+    if call.deployment.model_name.startswith("gpt-5"):
+        allowed.insert(0, "minimal")
+    if effort is not None and effort not in allowed:
+        message = f"Invalid value: '{effort}'. Supported values are: {', '.join(allowed)}."
+        return json_outcome(400, _errors.bad_request(message, param="reasoning_effort"))
+    return None
+
+
+def _validate(call: Call, messages: list[dict[str, Any]], reasoning: bool) -> Outcome | None:
     if not messages:
         return json_outcome(
             400, _errors.bad_request("'messages' is a required property", param="messages")
         )
+    refused = _check_version(call) or _check_reasoning(call, reasoning)
+    if refused is not None:
+        return refused
     n = call.body.get("n", 1)
     if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= 128:
         return json_outcome(
@@ -176,31 +249,62 @@ def _validate(call: Call, messages: list[dict[str, Any]]) -> Outcome | None:
     return None
 
 
+def _cached_tokens(call: Call, messages: list[dict[str, Any]]) -> int:
+    """Tokens of the longest message prefix this deployment has seen before (prompt caching)."""
+    cached = 0
+    for end in range(1, len(messages) + 1):
+        key = short_hash(call.deployment.name, json.dumps(messages[:end], sort_keys=True))
+        if call.remember_prefix(key):
+            cached = _message_tokens(messages[:end])
+    if cached < CACHE_MIN_TOKENS:
+        return 0
+    return cached - cached % CACHE_STEP
+
+
 def respond(call: Call) -> Outcome:
     """Answer one chat completion request (JSON or SSE)."""
     messages = _messages(call.body)
-    error = _validate(call, messages)
+    model = call.deployment.model_name
+    reasoning = is_reasoning_model(model)
+    error = _validate(call, messages, reasoning)
     if error is not None:
         return error
-    choices = _choices(call, messages)
+    max_tokens = _max_tokens(call.body)
+    thinking = 0
+    if reasoning:
+        thinking = REASONING_TOKENS.get(str(call.body.get("reasoning_effort") or "medium"), 192)
+        if max_tokens is not None:
+            thinking = min(thinking, max_tokens)
+    budget = None if max_tokens is None else max_tokens - thinking
+    choices = _choices(call, messages, budget)
     prompt = prompt_tokens(call.body)
-    completion = sum(c.tokens() for c in choices)
+    completion = sum(c.tokens() for c in choices) + thinking * len(choices)
     usage = {
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "total_tokens": prompt + completion,
+        "prompt_tokens_details": {
+            "audio_tokens": 0,
+            "cached_tokens": _cached_tokens(call, messages),
+        },
+        "completion_tokens_details": {
+            "accepted_prediction_tokens": 0,
+            "audio_tokens": 0,
+            "reasoning_tokens": thinking * len(choices),
+            "rejected_prediction_tokens": 0,
+        },
     }
     header = {
         "id": "chatcmpl-" + short_hash(call.request_id, length=29),
         "created": call.created,
-        "model": call.deployment.model_name,
-        "system_fingerprint": "fp_" + short_hash(call.deployment.model_name, length=10),
+        "model": reported_model(model),
+        "system_fingerprint": "fp_" + short_hash(model, length=10),
     }
     prompt_filter = [
         {"prompt_index": 0, "content_filter_results": _errors.filter_results(jailbreak=False)}
     ]
     if call.body.get("stream") is True:
-        return _stream(call, header, prompt_filter, choices, usage)
+        return stream(call, header, prompt_filter, choices, usage)
     body = {
         **header,
         "object": "chat.completion",
@@ -216,8 +320,10 @@ def respond(call: Call) -> Outcome:
     return outcome
 
 
-def _message_choice(choice: _Choice) -> dict[str, Any]:
+def _message_choice(choice: Choice) -> dict[str, Any]:
     message: dict[str, Any] = {"role": "assistant", "content": choice.content, "refusal": None}
+    if choice.finish_reason == "content_filter":
+        message = {"role": "assistant"}
     if choice.tool_calls:
         message["tool_calls"] = choice.tool_calls
     return {
@@ -227,83 +333,3 @@ def _message_choice(choice: _Choice) -> dict[str, Any]:
         "message": message,
         "content_filter_results": choice.filter_results,
     }
-
-
-def _sse(data: Any) -> bytes:
-    return b"data: " + json.dumps(data, separators=(",", ":")).encode("utf-8") + b"\n\n"
-
-
-def _stream(
-    call: Call,
-    header: dict[str, Any],
-    prompt_filter: list[dict[str, Any]],
-    choices: list[_Choice],
-    usage: dict[str, int],
-) -> Outcome:
-    dep = call.deployment
-    first = {
-        "choices": [],
-        "created": 0,
-        "id": "",
-        "model": "",
-        "object": "",
-        "prompt_filter_results": prompt_filter,
-    }
-    parts: list[Part] = [_sse(first)]
-    if dep.first_token_latency > 0:
-        parts.append(Delay(dep.first_token_latency))
-
-    def chunk(
-        index: int, delta: dict[str, Any], finish: str | None, results: dict[str, Any]
-    ) -> bytes:
-        choice = {
-            "index": index,
-            "delta": delta,
-            "finish_reason": finish,
-            "logprobs": None,
-            "content_filter_results": results,
-        }
-        return _sse({**header, "object": "chat.completion.chunk", "choices": [choice]})
-
-    safe = _errors.filter_results()
-    for c in choices:
-        if c.tool_calls:
-            tc = c.tool_calls[0]
-            opening = {
-                **tc,
-                "index": 0,
-                "function": {"name": tc["function"]["name"], "arguments": ""},
-            }
-            parts.append(
-                chunk(
-                    c.index,
-                    {"role": "assistant", "content": None, "tool_calls": [opening]},
-                    None,
-                    safe,
-                )
-            )
-            pieces = _PIECE.findall(tc["function"]["arguments"]) or [""]
-            for piece in pieces:
-                parts.append(
-                    chunk(
-                        c.index,
-                        {"tool_calls": [{"index": 0, "function": {"arguments": piece}}]},
-                        None,
-                        safe,
-                    )
-                )
-        else:
-            parts.append(chunk(c.index, {"role": "assistant", "content": ""}, None, safe))
-            for number, piece in enumerate(_PIECE.findall(c.content or "")):
-                if number and dep.per_token_latency > 0:
-                    parts.append(Delay(dep.per_token_latency * estimate_tokens(piece)))
-                parts.append(chunk(c.index, {"content": piece}, None, safe))
-        final_results = c.filter_results if c.finish_reason == "content_filter" else {}
-        parts.append(chunk(c.index, {}, c.finish_reason, final_results))
-    options = call.body.get("stream_options")
-    if isinstance(options, dict) and options.get("include_usage"):
-        parts.append(
-            _sse({**header, "object": "chat.completion.chunk", "choices": [], "usage": usage})
-        )
-    parts.append(b"data: [DONE]\n\n")
-    return Outcome(200, parts, content_type="text/event-stream; charset=utf-8", stream=True)

@@ -1,17 +1,18 @@
-"""Tiny, dependency-free PNG and baseline-JPEG encoders for the emulated images.
+"""The emulated images: a tiny PNG encoder and fixed, pre-encoded JPEGs.
 
-Images are a diagonal gradient between two colours derived from a hash of the prompt. Their
+PNGs are a diagonal gradient between two colours derived from a hash of the prompt. Their
 pixel size is the requested size divided by 16 (1024x1024 → 64x64, 1792x1024 → 112x64) so the
 aspect ratio is exact while responses stay small.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import struct
 import zlib
 
-__all__ = ["SCALE", "encode_jpeg", "encode_png", "gradient"]
+__all__ = ["SCALE", "encode_png", "fixed_jpeg", "gradient"]
 
 SCALE = 16
 
@@ -56,77 +57,47 @@ def encode_png(pixels: Pixels) -> bytes:
     )
 
 
-class _BitWriter:
-    def __init__(self) -> None:
-        self.out = bytearray()
-        self._acc = 0
-        self._count = 0
+# Baseline JPEGs (a flat-block gradient), one per gpt-image-1 size at 1/16 scale, encoded once:
+# JPEG output only has to be a valid file of the right size, not a picture of the prompt.
+_JPEGS = {
+    (64, 64): (
+        "/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEB"
+        "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQH/wAARCABAAEADAREAAhEAAxEA/8QAHwAAAAAMAAAAAAAAAAAAAAAAAAEC"
+        "AwQFBgcICQoL/8QAFBABAAAAAAAAAAAAAAAAAAAAAP/aAAwDAQACAAMAAD8AqdUkY1RlzdiDLm7GzLm6GzLm7GzL"
+        "m7EGXN0NmYN6NI70p0uDLm7GzLm6GzLm7GzLm7EGXN0NmYN6NGXN6IR3pTZbmXN0NmXN2NmXN2IMubobMwb0aMub"
+        "0QZc3Q2jvSmy3MubsbMubsQZc3Q2Zg3o0Zc3ogy5uhsy5uxtHelNluZc3Ygy5uhszBvRoy5vRBlzdDZlzdjZlzdj"
+        "aO9KbLgy5uhszBvRoy5vRBlzdDZlzdjZlzdjZmDdCEdyU2W5mDejRlzeiDLm6GzLm7GzLm7GzMG6EGXN2No70p0t"
+        "jLm9EGXN0NmXN2NmXN2NmYN0IMubsbMubsbf/9k="
+    ),
+    (64, 96): (
+        "/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEB"
+        "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQH/wAARCABgAEADAREAAhEAAxEA/8QAHwAAAAAMAAAAAAAAAAAAAAAAAAEC"
+        "AwQFBgcICQoL/8QAFBABAAAAAAAAAAAAAAAAAAAAAP/aAAwDAQACAAMAAD8AqfEjw1ZnzXiDPmvEFAa8QZ814gz5"
+        "rxBnzXiCgNeIRfJcpZGfNeIKA14gz5rxBnzXiDPmvEFAa8QZ814hF8lylkUBrxBnzXiDPmvEGfNeIKA14gz5rxBn"
+        "zXjaL9LlLMz5rxBnzXiDPmvEFAa8QZ814gz5rxsz5rxKL9LlLIz5rxBnzXiCgNeIM+a8QZ8142Z814kz5rxCL9Ll"
+        "LIz5rxBQGvEGfNeIM+a8bM+a8SZ814gz5rxCL9LlLIoDXiDPmvEGfNeNmfNeJM+a8QZ814gz5rxCMBLlLIz5rxBn"
+        "zXjZnzXiTPmvEGfNeIM+a8QUBrxCL9LlLIz5rxsz5rxJnzXiDPmvEGfNeIKA14gz5rxCL9LlLEz5rxJnzXiDPmvE"
+        "GfNeIKA14gz5rxBnzXiEX6XKWRnzXiDPmvEGfNeIKA14gz5rxBnzXiDPmvG0X6XKWZnzXiDPmvEFAa8QZ814gz5r"
+        "xBnzXjZQGvEv/9k="
+    ),
+    (96, 64): (
+        "/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEB"
+        "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQH/wAARCABAAGADAREAAhEAAxEA/8QAHwAAAAAMAAAAAAAAAAAAAAAAAAEC"
+        "AwQFBgcICQoL/8QAFBABAAAAAAAAAAAAAAAAAAAAAP/aAAwDAQACAAMAAD8AqfEjw1ZnzXiDPmvEFAa8QZ814gz5"
+        "rxBnzXiCgNeIM+a8QZ8142Z814kz5rxCZ8kUl8Z814goDXiDPmvEGfNeIM+a8QUBrxBnzXiDPmvGzPmvEmfNeIM+"
+        "a8QmfJFJfFAa8QZ814gz5rxBnzXiCgNeIM+a8QZ8142Z814kz5rxBnzXiDPmvEJn6RSXxnzXiDPmvEGfNeIKA14g"
+        "z5rxBnzXjZnzXiTPmvEGfNeIM+a8QUBrxCZ8kUl8Z814gz5rxBQGvEGfNeIM+a8bM+a8SZ814gz5rxBnzXiCgNeI"
+        "M+a8QmfJFJfGfNeIKA14gz5rxBnzXjZnzXiTPmvEGfNeIM+a8QUBrxBnzXiDPmvEJnyRSXxQGvEGfNeIM+a8bM+a"
+        "8SZ814gz5rxBnzXiCgNeIM+a8QZ814gz5rxtM/SKS/M+a8QZ8142Z814kz5rxBnzXiDPmvEFAa8QZ814gz5rxBnz"
+        "XjZQGvEv/9k="
+    ),
+}
 
-    def write(self, value: int, length: int) -> None:
-        for shift in range(length - 1, -1, -1):
-            self._acc = (self._acc << 1) | ((value >> shift) & 1)
-            self._count += 1
-            if self._count == 8:
-                self.out.append(self._acc)
-                if self._acc == 0xFF:
-                    self.out.append(0x00)  # byte stuffing inside entropy-coded data
-                self._acc = 0
-                self._count = 0
 
-    def flush(self) -> bytes:
-        if self._count:
-            self.write((1 << (8 - self._count)) - 1, 8 - self._count)  # pad with 1-bits
-        return bytes(self.out)
-
-
-def _segment(marker: int, payload: bytes) -> bytes:
-    return struct.pack(">HH", marker, len(payload) + 2) + payload
-
-
-def encode_jpeg(pixels: Pixels) -> bytes:
-    """Encode *pixels* as a baseline JPEG of flat 8x8 blocks (DC coefficients only).
-
-    Each block takes the average colour of its pixels, so only DC terms are coded: quantisation
-    is all ones, the DC Huffman table gives categories 0–11 fixed 4-bit codes and the AC table
-    holds only end-of-block. Valid for any decoder, and a few hundred bytes.
-    """
-    height, width = len(pixels), len(pixels[0])
-    blocks_x, blocks_y = -(-width // 8), -(-height // 8)
-    bits = _BitWriter()
-    previous = [0, 0, 0]
-    for by in range(blocks_y):
-        for bx in range(blocks_x):
-            sums = [0.0, 0.0, 0.0]
-            count = 0
-            for y in range(by * 8, min(height, by * 8 + 8)):
-                for x in range(bx * 8, min(width, bx * 8 + 8)):
-                    r, g, b = pixels[y][x]
-                    sums[0] += 0.299 * r + 0.587 * g + 0.114 * b
-                    sums[1] += 128 - 0.168736 * r - 0.331264 * g + 0.5 * b
-                    sums[2] += 128 + 0.5 * r - 0.418688 * g - 0.081312 * b
-                    count += 1
-            for comp in range(3):
-                # For a flat block the orthonormal DCT gives F(0,0) = 8 * (value - 128).
-                dc = round(8 * (sums[comp] / count - 128))
-                diff = dc - previous[comp]
-                previous[comp] = dc
-                size = abs(diff).bit_length()
-                bits.write(size, 4)
-                if size:
-                    bits.write(diff if diff > 0 else diff + (1 << size) - 1, size)
-                bits.write(0, 1)  # AC: end of block
-    scan = bits.flush()
-    components = b"".join(struct.pack(">BBB", cid, 0x11, 0) for cid in (1, 2, 3))
-    dc_table = bytes([0x00]) + bytes([0, 0, 0, 12] + [0] * 12) + bytes(range(12))
-    ac_table = bytes([0x10]) + bytes([1] + [0] * 15) + bytes([0x00])
-    return (
-        b"\xff\xd8"
-        + _segment(0xFFE0, b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00")
-        + _segment(0xFFDB, b"\x00" + b"\x01" * 64)
-        + _segment(0xFFC0, struct.pack(">BHHB", 8, height, width, 3) + components)
-        + _segment(0xFFC4, dc_table)
-        + _segment(0xFFC4, ac_table)
-        + _segment(0xFFDA, b"\x03\x01\x00\x02\x00\x03\x00\x00\x3f\x00")
-        + scan
-        + b"\xff\xd9"
-    )
+def fixed_jpeg(width: int, height: int) -> bytes:
+    """A valid baseline JPEG of *width* x *height* (one of the gpt-image-1 sizes at 1/16)."""
+    try:
+        return base64.b64decode(_JPEGS[(width, height)])
+    except KeyError:
+        sizes = ", ".join(f"{w}x{h}" for w, h in _JPEGS)
+        raise ValueError(f"no fixed JPEG of {width}x{height}; sizes: {sizes}") from None

@@ -22,6 +22,7 @@ _TOP_KEYS = (
     "blocked_words",
     "completion_blocked_words",
     "jailbreak_phrases",
+    "log_size",
 )
 
 
@@ -47,6 +48,8 @@ def load_toml(path: Path) -> dict[str, Any]:
     for entry in raw:
         if not isinstance(entry, dict) or "name" not in entry:
             raise ValueError(f"{path}: every [[deployments]] table needs a name")
+        if isinstance(entry.get("aliases"), list):
+            entry = {**entry, "aliases": tuple(entry["aliases"])}
         deployments.append(EmulatedDeployment(**entry))
     out: dict[str, Any] = {k: section[k] for k in _TOP_KEYS if k in section}
     for key in ("tokens", "blocked_words", "completion_blocked_words", "jailbreak_phrases"):

@@ -9,14 +9,15 @@ import threading
 import time
 import uuid
 from collections import OrderedDict, deque
-from collections.abc import Awaitable, Callable, Iterable
-from contextlib import AbstractContextManager
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from . import _chat, _embeddings, _errors, _faults, _images, _routing
+from . import _chat, _embeddings, _errors, _faults, _images, _limits, _routing, _versions
 from ._faults import Fault
 from ._limits import RateLimiter
+from ._scripted import Answer, Reply
 from ._wire import (
     DROP,
     Call,
@@ -49,6 +50,7 @@ _OPERATION_IDS = {
     "image": "ImageGenerations_Create",
 }
 _MAX_STORED_IMAGES = 256
+_MAX_PREFIXES = 4096
 
 
 class Emulator:
@@ -72,7 +74,12 @@ class Emulator:
         sleep: Callable[[float], None] = time.sleep,
         async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         accept_any_credential: bool = False,
+        log_size: int = 1000,
     ) -> None:
+        if isinstance(log_size, bool) or not isinstance(log_size, int) or log_size < 1:
+            raise ValueError(
+                f"log_size must be a positive number of requests to keep, not {log_size!r}"
+            )
         self.deployments: dict[str, EmulatedDeployment] = {d.name: d for d in deployments}
         self.api_key = api_key
         self._tokens = tuple(tokens)
@@ -88,10 +95,13 @@ class Emulator:
         self.sleep = sleep
         self.async_sleep = async_sleep
         self._lock = threading.RLock()
-        self._log: list[RequestRecord] = []
+        # A ring of recent requests: a long-running server must not grow without bound.
+        self._log: deque[RequestRecord] = deque(maxlen=log_size)
         self._faults: dict[str, deque[Fault]] = {}
+        self._replies: dict[str, deque[Reply]] = {}
         self._limiters: dict[str, RateLimiter] = {}
         self._images: OrderedDict[str, bytes] = OrderedDict()
+        self._prefixes: OrderedDict[str, None] = OrderedDict()
         self._counter = 0
 
     def __repr__(self) -> str:
@@ -99,14 +109,23 @@ class Emulator:
 
     @classmethod
     def default(cls, **kwargs: Any) -> Emulator:
-        """An emulator with the kit's default deployments and generous limits."""
+        """An emulator with the kit's default deployments and generous limits.
+
+        Deployments (aliases): ``gpt-4o-mini`` (chat), ``gpt-4.1`` (code), ``o4-mini``
+        (reasoning), ``dall-e-3`` (image), ``gpt-image-1``, ``text-embedding-3-small``
+        (embedding).
+        """
         deployments = [
-            EmulatedDeployment("gpt-4o-mini", kind="chat", model="gpt-4o-mini"),
-            EmulatedDeployment("gpt-4.1", kind="chat", model="gpt-4.1"),
-            EmulatedDeployment("dall-e-3", kind="image", model="dall-e-3"),
+            EmulatedDeployment("gpt-4o-mini", kind="chat", model="gpt-4o-mini", aliases=("chat",)),
+            EmulatedDeployment("gpt-4.1", kind="chat", model="gpt-4.1", aliases=("code",)),
+            EmulatedDeployment("o4-mini", kind="chat", model="o4-mini", aliases=("reasoning",)),
+            EmulatedDeployment("dall-e-3", kind="image", model="dall-e-3", aliases=("image",)),
             EmulatedDeployment("gpt-image-1", kind="image", model="gpt-image-1"),
             EmulatedDeployment(
-                "text-embedding-3-small", kind="embedding", model="text-embedding-3-small"
+                "text-embedding-3-small",
+                kind="embedding",
+                model="text-embedding-3-small",
+                aliases=("embedding",),
             ),
         ]
         return cls(deployments, **kwargs)
@@ -130,7 +149,7 @@ class Emulator:
 
     @property
     def requests(self) -> list[RequestRecord]:
-        """A snapshot of the request log, oldest first."""
+        """A snapshot of the request log, oldest first: the last ``log_size`` requests."""
         with self._lock:
             return list(self._log)
 
@@ -139,13 +158,72 @@ class Emulator:
         with self._lock:
             self._faults.setdefault(deployment, deque()).extend([fault] * times)
 
+    def reply(
+        self,
+        deployment: str,
+        answer: Answer | Callable[[dict[str, Any]], Answer],
+        *,
+        times: int | None = 1,
+    ) -> Reply:
+        """Answer the next *times* chat requests to *deployment* (a name or an alias) with *answer*.
+
+        *answer* is the reply text, a JSON object (sent as its JSON text), a :class:`ToolCall`,
+        or a callable that takes the request body and returns one of those. ``times=None``
+        keeps answering until :meth:`clear_replies` or :meth:`reset`. Streams stream the
+        scripted text. Replies queue in order; scripted faults come first. Returns the queued
+        :class:`Reply` (its ``used`` counts the requests it answered).
+        """
+        if times is not None and (isinstance(times, bool) or times < 1):
+            raise ValueError(f"times must be a positive count or None (forever), not {times!r}")
+        name = self._deployment_name(deployment)
+        queued = Reply(answer, times)
+        with self._lock:
+            self._replies.setdefault(name, deque()).append(queued)
+        return queued
+
+    @contextmanager
+    def replying(
+        self,
+        deployment: str,
+        answer: Answer | Callable[[dict[str, Any]], Answer],
+        *,
+        times: int | None = None,
+    ) -> Iterator[Reply]:
+        """:meth:`reply` for the duration of a ``with`` block (by default to every request)."""
+        queued = self.reply(deployment, answer, times=times)
+        try:
+            yield queued
+        finally:
+            with self._lock:
+                queue = self._replies.get(self._deployment_name(deployment))
+                if queue is not None and queued in queue:
+                    queue.remove(queued)
+
+    def clear_replies(self) -> None:
+        """Drop every scripted reply (a fixture calls this between tests)."""
+        with self._lock:
+            self._replies.clear()
+
+    def _deployment_name(self, deployment: str) -> str:
+        if deployment in self.deployments:
+            return deployment
+        for d in self.deployments.values():
+            if deployment in d.aliases:
+                return d.name
+        known = sorted(
+            {*self.deployments, *(a for d in self.deployments.values() for a in d.aliases)}
+        )
+        raise ValueError(f"unknown deployment or alias {deployment!r}; known: {', '.join(known)}")
+
     def reset(self) -> None:
-        """Clear the request log, scripted faults, rate-limit state and served images."""
+        """Clear the request log, scripted faults and replies, rate-limit state, served images."""
         with self._lock:
             self._log.clear()
             self._faults.clear()
+            self._replies.clear()
             self._limiters.clear()
             self._images.clear()
+            self._prefixes.clear()
 
     def transport(self) -> httpx.BaseTransport:
         """An in-process ``httpx`` transport (no sockets) over this emulator."""
@@ -220,17 +298,18 @@ class Emulator:
         if route.kind == "classic":
             if version is None:
                 return json_outcome(404, _errors.resource_not_found())
-            if not _routing.is_known_version(version):
+            if not _versions.is_known_version(version):
                 return json_outcome(400, _errors.api_version_unsupported())
-        elif version is not None and version not in _routing.V1_VERSIONS:
+        elif version is not None and version not in _versions.V1_VERSIONS:
             return json_outcome(400, _errors.api_version_unsupported())
         ctx["auth"] = _routing.authenticate(request.headers, self.api_key, self._tokens)
         if ctx["auth"] is None and self.accept_any_credential:
-            ctx["auth"] = _any_credential(request.headers)
+            ctx["auth"] = _routing.any_credential(request.headers)
         if ctx["auth"] is None:
-            # A JWT-shaped bearer is an Entra token: Azure words that 401 differently.
-            jwt = request.headers.get("authorization", "").lower().startswith("bearer eyj")
-            return json_outcome(401, _errors.unauthorized(token=jwt))
+            # A rejected bearer token is refused by the gateway, in its own bare body shape.
+            bearer = request.headers.get("authorization", "").lower().startswith("bearer ")
+            token = bearer and "api-key" not in request.headers
+            return json_outcome(401, _errors.unauthorized(token=token))
         try:
             body = json.loads(request.body)
         except ValueError:
@@ -272,7 +351,7 @@ class Emulator:
                 faulted.parts[:0] = lead
                 if deployment is not None:
                     requests_left, tokens_left = self._limiter(deployment).peek()
-                    headers = _limit_headers(deployment, requests_left, tokens_left)
+                    headers = _limits.limit_headers(deployment, requests_left, tokens_left)
                     faulted.headers = {**headers, **faulted.headers}
                 return faulted
         if deployment is None:
@@ -282,7 +361,7 @@ class Emulator:
             return json_outcome(400, error)
         estimate, respond = _HANDLERS[operation]
         admission = self._limiter(deployment).admit(estimate(body))
-        limit_headers = _limit_headers(
+        limit_headers = _limits.limit_headers(
             deployment, admission.remaining_requests, admission.remaining_tokens
         )
         if not admission.allowed:
@@ -294,6 +373,8 @@ class Emulator:
                 _OPERATION_IDS[operation], version, seconds, tokens=admission.by_tokens
             )
             return json_outcome(429, throttled, limit_headers)
+        replies = self._replies.get(name) if operation == "chat" else None
+        scripted = replies[0] if replies else None
         call = Call(
             deployment=deployment,
             body=body,
@@ -303,12 +384,19 @@ class Emulator:
             request_id=request_id,
             created=int(time.time()),
             store_image=self._store_image,
+            remember_prefix=self._remember_prefix,
+            scripted=None if scripted is None else scripted.resolve(body),
         )
         outcome = respond(call)
+        if scripted is not None and replies and outcome.status == 200:
+            # A refused request (400…) leaves the reply for the next one.
+            scripted.used += 1
+            if scripted.times is not None and scripted.used >= scripted.times:
+                replies.popleft()
         outcome.headers.update(limit_headers)
         outcome.parts[:0] = lead
         if fault is not None and fault.kind == "truncate":
-            _truncate(outcome)
+            _faults.truncate(outcome)
         return outcome
 
     def _limiter(self, deployment: EmulatedDeployment) -> RateLimiter:
@@ -332,38 +420,16 @@ class Emulator:
             return json_outcome(fault.status, body, fault.headers)
         return None
 
+    def _remember_prefix(self, key: str) -> bool:
+        seen = key in self._prefixes
+        self._prefixes[key] = None
+        self._prefixes.move_to_end(key)
+        while len(self._prefixes) > _MAX_PREFIXES:
+            self._prefixes.popitem(last=False)
+        return seen
+
     def _store_image(self, image_id: str, data: bytes) -> None:
         self._images[image_id] = data
         self._images.move_to_end(image_id)
         while len(self._images) > _MAX_STORED_IMAGES:
             self._images.popitem(last=False)
-
-
-def _any_credential(headers: dict[str, str]) -> Literal["key", "bearer"] | None:
-    """The kind of any non-empty credential, for ``accept_any_credential=True``."""
-    if headers.get("api-key", "").strip():
-        return "key"
-    scheme, _, credential = headers.get("authorization", "").partition(" ")
-    return "bearer" if scheme.lower() == "bearer" and credential.strip() else None
-
-
-def _limit_headers(deployment: EmulatedDeployment, requests: int, tokens: int) -> dict[str, str]:
-    return {
-        "x-ratelimit-limit-requests": str(deployment.rpm),
-        "x-ratelimit-limit-tokens": str(deployment.tpm),
-        "x-ratelimit-remaining-requests": str(requests),
-        "x-ratelimit-remaining-tokens": str(tokens),
-    }
-
-
-def _truncate(outcome: Outcome) -> None:
-    """Cut a stream half-way (so no ``[DONE]``) or a body in half."""
-    data = [i for i, p in enumerate(outcome.parts) if isinstance(p, bytes)]
-    if outcome.stream:
-        keep = data[: max(1, len(data) // 2)]
-        outcome.parts = outcome.parts[: keep[-1] + 1]
-    elif data:
-        last = data[-1]
-        chunk = outcome.parts[last]
-        assert isinstance(chunk, bytes)
-        outcome.parts[last] = chunk[: len(chunk) // 2]

@@ -1,4 +1,8 @@
-"""Azure OpenAI error bodies, copied from WIRE.md (``{"error": {...}}`` shapes)."""
+"""Azure OpenAI error bodies (``{"error": {...}}`` shapes), built in one place.
+
+The emulator answers with these, and ``azure_ai_kit.emulator.bodies`` freezes one instance of
+each for tests. Sources for every shape: docs/wire.md, "Error bodies".
+"""
 
 from __future__ import annotations
 
@@ -12,12 +16,18 @@ __all__ = [
     "context_length_exceeded",
     "deployment_not_found",
     "filter_results",
+    "forbidden",
     "image_content_policy",
+    "model_needs_version",
     "operation_not_supported",
+    "permission_denied",
     "rate_limited",
     "resource_not_found",
     "server_error",
     "unauthorized",
+    "unknown_parameter",
+    "unsupported_parameter",
+    "unsupported_value",
 ]
 
 Body = dict[str, Any]
@@ -59,14 +69,16 @@ def api_version_unsupported() -> Body:
 
 
 def unauthorized(*, token: bool = False) -> Body:
-    """401 for a wrong or missing key; *token* gives the wording for a rejected Entra token."""
+    """401 for a wrong or missing key; *token* gives Azure's bare body for a rejected bearer token.
+
+    A bad or expired Entra token gets ``{"statusCode": 401, "message": …}`` with no ``error``
+    wrapper (the gateway answers before the service does).
+    """
     if token:
         return {
-            "error": {
-                "code": "401",
-                "message": "Unauthorized. Access token is missing, invalid, audience is incorrect "
-                "(https://cognitiveservices.azure.com), or have expired.",
-            }
+            "statusCode": 401,
+            "message": "Unauthorized. Access token is missing, invalid, audience is incorrect "
+            "(https://cognitiveservices.azure.com), or have expired.",
         }
     return {
         "error": {
@@ -74,6 +86,77 @@ def unauthorized(*, token: bool = False) -> Body:
             "message": "Access denied due to invalid subscription key or wrong API endpoint. "
             "Make sure to provide a valid key for an active subscription and use a correct "
             "regional API endpoint for your resource.",
+        }
+    }
+
+
+def unsupported_parameter(param: str, instead: str | None = None) -> Body:
+    """400 from a reasoning model for a parameter it does not take (``max_tokens``…)."""
+    message = f"Unsupported parameter: '{param}' is not supported with this model."
+    if instead:
+        message += f" Use '{instead}' instead."
+    return {
+        "error": {
+            "message": message,
+            "type": "invalid_request_error",
+            "param": param,
+            "code": "unsupported_parameter",
+        }
+    }
+
+
+def unsupported_value(param: str, value: object) -> Body:
+    """400 from a reasoning model for a sampling setting other than the default (1)."""
+    return {
+        "error": {
+            "message": f"Unsupported value: '{param}' does not support {value} with this model. "
+            "Only the default (1) value is supported.",
+            "type": "invalid_request_error",
+            "param": param,
+            "code": "unsupported_value",
+        }
+    }
+
+
+def unknown_parameter(param: str) -> Body:
+    """400 for a parameter the request's api-version does not know."""
+    return {
+        "error": {
+            "message": f"Unknown parameter: '{param}'.",
+            "type": "invalid_request_error",
+            "param": param,
+            "code": "unknown_parameter",
+        }
+    }
+
+
+def model_needs_version(model: str, first: str) -> Body:
+    """400 when a model is used with an api-version older than the first that serves it."""
+    return {
+        "error": {
+            "code": "BadRequest",
+            "message": f"Model {model} is enabled only for api versions {first} and later",
+        }
+    }
+
+
+def permission_denied() -> Body:
+    """401 for an Entra principal without the "Cognitive Services OpenAI User" role."""
+    return {
+        "error": {
+            "code": "PermissionDenied",
+            "message": "Principal does not have access to API/Operation.",
+        }
+    }
+
+
+def forbidden() -> Body:
+    """403 for a resource Azure has blocked (no credential problem)."""
+    return {
+        "error": {
+            "code": "Forbidden",
+            "message": "Your resource has been temporarily blocked because we detected "
+            "behavior that may violate our content policy.",
         }
     }
 
@@ -115,8 +198,13 @@ def bad_request(message: str, *, param: str | None = None, code: str | None = No
     }
 
 
-def chat_content_filter(results: Body) -> Body:
-    """400 for a filtered chat prompt (spelled ``innererror``/``content_filter_result``)."""
+def chat_content_filter(results: Body, *, spec_spelling: bool = False) -> Body:
+    """400 for a filtered chat prompt, spelled ``innererror``/``content_filter_result`` as
+    captured on the wire, or ``inner_error``/``content_filter_results`` as the spec has it.
+    """
+    inner_key, results_key = ("inner_error", "content_filter_results")
+    if not spec_spelling:
+        inner_key, results_key = ("innererror", "content_filter_result")
     return {
         "error": {
             "message": "The response was filtered due to the prompt triggering Azure OpenAI's "
@@ -127,23 +215,20 @@ def chat_content_filter(results: Body) -> Body:
             "param": "prompt",
             "code": "content_filter",
             "status": 400,
-            "innererror": {
-                "code": "ResponsibleAIPolicyViolation",
-                "content_filter_result": results,
-            },
+            inner_key: {"code": "ResponsibleAIPolicyViolation", results_key: results},
         }
     }
 
 
-def image_content_policy(results: Body) -> Body:
+def image_content_policy(results: Body, *, revised_prompt: str | None = None) -> Body:
     """400 when an image prompt trips the filter (``inner_error``/``content_filter_results``)."""
+    inner: Body = {"code": "ResponsibleAIPolicyViolation", "content_filter_results": results}
+    if revised_prompt is not None:
+        inner["revised_prompt"] = revised_prompt
     return {
         "error": {
             "code": "content_policy_violation",
-            "inner_error": {
-                "code": "ResponsibleAIPolicyViolation",
-                "content_filter_results": results,
-            },
+            "inner_error": inner,
             "message": "Your request was rejected as a result of our safety system. Your prompt "
             "may contain text that is not allowed by our safety system.",
             "type": "invalid_request_error",

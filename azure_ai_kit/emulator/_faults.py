@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from . import _errors
+from ._wire import Outcome
 
-__all__ = ["Fault", "FaultKind"]
+__all__ = ["Fault", "FaultKind", "default_body", "truncate"]
 
 FaultKind = Literal["status", "drop", "truncate", "malformed"]
 
@@ -80,13 +81,20 @@ def default_body(status: int) -> dict[str, Any]:
     if status == 429:
         return _errors.rate_limited("ChatCompletions_Create", "2024-10-21", 6, tokens=True)
     if status == 403:
-        return {
-            "error": {
-                "code": "Forbidden",
-                "message": "Your resource has been temporarily blocked because we detected "
-                "behavior that may violate our content policy.",
-            }
-        }
+        return _errors.forbidden()
     if status >= 500:
         return _errors.server_error()
     return _errors.bad_request("Emulated fault.")
+
+
+def truncate(outcome: Outcome) -> None:
+    """Cut a stream half-way (so no ``[DONE]``) or a body in half."""
+    data = [i for i, p in enumerate(outcome.parts) if isinstance(p, bytes)]
+    if outcome.stream:
+        keep = data[: max(1, len(data) // 2)]
+        outcome.parts = outcome.parts[: keep[-1] + 1]
+    elif data:
+        last = data[-1]
+        chunk = outcome.parts[last]
+        assert isinstance(chunk, bytes)
+        outcome.parts[last] = chunk[: len(chunk) // 2]

@@ -7,8 +7,9 @@ import time
 from typing import Any
 
 from . import _errors
-from ._codecs import SCALE, encode_jpeg, encode_png, gradient
+from ._codecs import SCALE, encode_png, fixed_jpeg, gradient
 from ._synth import estimate_tokens, short_hash
+from ._versions import GPT_IMAGE_FIRST_VERSION, supports
 from ._wire import Call, Delay, Outcome, json_outcome
 
 __all__ = ["estimate", "respond"]
@@ -21,12 +22,11 @@ _DALLE3 = {
 }
 _GPT_IMAGE = {
     "size": ("1024x1024", "1024x1536", "1536x1024"),
-    "quality": ("low", "medium", "high", "auto"),
+    "quality": ("low", "medium", "high"),
     "output_format": ("png", "jpeg"),
-    "response_format": ("b64_json",),
 }
 # Output tokens OpenAI reports for gpt-image-1 at 1024x1024, by quality.
-_GPT_IMAGE_TOKENS = {"low": 272, "medium": 1056, "high": 4160, "auto": 1056}
+_GPT_IMAGE_TOKENS = {"low": 272, "medium": 1056, "high": 4160}
 
 
 def estimate(body: dict[str, Any]) -> int:
@@ -59,6 +59,10 @@ def _validate(body: dict[str, Any], gpt_image: bool) -> Outcome | None:
     if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= top:
         allowed = tuple(str(i) for i in range(1, top + 1))
         return _invalid("n", n, allowed)
+    if gpt_image and "response_format" in body:
+        # gpt-image-1 always answers b64_json and refuses the parameter outright.
+        message = "Unknown parameter: 'response_format'."
+        return json_outcome(400, _errors.bad_request(message, param="response_format"))
     rules = _GPT_IMAGE if gpt_image else _DALLE3
     for param, allowed in rules.items():
         value = body.get(param)
@@ -88,14 +92,19 @@ def _validate(body: dict[str, Any], gpt_image: bool) -> Outcome | None:
 
 def _image_bytes(seed: str, size: str, fmt: str) -> bytes:
     width, height = (int(v) // SCALE for v in size.split("x"))
-    pixels = gradient(seed, width, height)
-    return encode_jpeg(pixels) if fmt == "jpeg" else encode_png(pixels)
+    if fmt == "jpeg":
+        return fixed_jpeg(width, height)
+    return encode_png(gradient(seed, width, height))
 
 
 def respond(call: Call) -> Outcome:
     """Answer one image generation request."""
     body = call.body
-    gpt_image = call.deployment.model_name.startswith("gpt-image")
+    model = call.deployment.model_name
+    gpt_image = model.startswith("gpt-image")
+    if gpt_image and not supports(call.api_version, GPT_IMAGE_FIRST_VERSION):
+        first = GPT_IMAGE_FIRST_VERSION + "-preview"
+        return json_outcome(400, _errors.model_needs_version(model, first))
     error = _validate(body, gpt_image)
     if error is not None:
         return error
@@ -103,9 +112,9 @@ def respond(call: Call) -> Outcome:
     category, jailbreak = call.policy.check(prompt)
     if category or jailbreak:
         results = _errors.filter_results(filtered=category, jailbreak=jailbreak)
-        return json_outcome(400, _errors.image_content_policy(results))
+        return json_outcome(400, _errors.image_content_policy(results, revised_prompt=prompt))
     size = str(body.get("size") or "1024x1024")
-    quality = str(body.get("quality") or ("auto" if gpt_image else "standard"))
+    quality = str(body.get("quality") or ("high" if gpt_image else "standard"))
     style = str(body.get("style") or "vivid")
     fmt = str(body.get("output_format") or "png") if gpt_image else "png"
     as_url = not gpt_image and (body.get("response_format") or "url") == "url"
@@ -133,7 +142,7 @@ def respond(call: Call) -> Outcome:
     response: dict[str, Any] = {"created": call.created, "data": data}
     if gpt_image:
         text_tokens = estimate_tokens(prompt)
-        out_tokens = _GPT_IMAGE_TOKENS.get(quality, 1056) * len(data)
+        out_tokens = _GPT_IMAGE_TOKENS.get(quality, 4160) * len(data)
         response["usage"] = {
             "input_tokens": text_tokens,
             "input_tokens_details": {"image_tokens": 0, "text_tokens": text_tokens},

@@ -12,8 +12,12 @@ import math
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-__all__ = ["Admission", "RateLimiter"]
+if TYPE_CHECKING:
+    from ._wire import EmulatedDeployment
+
+__all__ = ["Admission", "RateLimiter", "limit_headers"]
 
 _WINDOWS = ((10.0, 6), (1.0, 60))  # (seconds, divisor of rpm)
 
@@ -102,3 +106,13 @@ class RateLimiter:
     def remaining_tokens(self) -> int:
         """Whole tokens currently in the bucket."""
         return max(0, math.floor(self._level))
+
+
+def limit_headers(deployment: EmulatedDeployment, requests: int, tokens: int) -> dict[str, str]:
+    """Azure's ``x-ratelimit-*`` headers for *deployment*."""
+    return {
+        "x-ratelimit-limit-requests": str(deployment.rpm),
+        "x-ratelimit-limit-tokens": str(deployment.tpm),
+        "x-ratelimit-remaining-requests": str(requests),
+        "x-ratelimit-remaining-tokens": str(tokens),
+    }

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import datetime
 import re
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["Route", "authenticate", "is_known_version", "match"]
+__all__ = ["Route", "any_credential", "authenticate", "match"]
 
 Operation = Literal["chat", "embedding", "image"]
 
@@ -21,9 +20,6 @@ _CLASSIC = re.compile(
 )
 _V1 = re.compile(r"^/openai/v1/(chat/completions|embeddings|images/generations)/?$")
 _IMAGE = re.compile(r"^/emulator/images/([0-9a-f]+)\.png$")
-_VERSION = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(-preview)?$")
-_FIRST_VERSION = datetime.date(2023, 5, 15)
-V1_VERSIONS = ("v1", "preview")
 
 
 @dataclass(frozen=True)
@@ -52,18 +48,6 @@ def match(method: str, path: str) -> Route | None:
     return None
 
 
-def is_known_version(version: str) -> bool:
-    """Any real ``YYYY-MM-DD`` or ``YYYY-MM-DD-preview`` date from 2023-05-15 onwards."""
-    found = _VERSION.match(version)
-    if not found:
-        return False
-    try:
-        date = datetime.date(int(found.group(1)), int(found.group(2)), int(found.group(3)))
-    except ValueError:
-        return False
-    return date >= _FIRST_VERSION
-
-
 def authenticate(
     headers: dict[str, str], api_key: str | None, tokens: tuple[str, ...]
 ) -> Literal["key", "bearer"] | None:
@@ -83,3 +67,11 @@ def authenticate(
         if credential in tokens:
             return "bearer"
     return None
+
+
+def any_credential(headers: dict[str, str]) -> Literal["key", "bearer"] | None:
+    """The kind of any non-empty credential, for ``accept_any_credential=True``."""
+    if headers.get("api-key", "").strip():
+        return "key"
+    scheme, _, credential = headers.get("authorization", "").partition(" ")
+    return "bearer" if scheme.lower() == "bearer" and credential.strip() else None

@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from ._scripted import Answer
 
 __all__ = [
     "DROP",
@@ -28,9 +31,12 @@ DeploymentKind = Literal["chat", "image", "embedding"]
 class EmulatedDeployment:
     """One deployment of the emulated resource.
 
-    ``kind`` picks the routes it serves; ``model`` is reported in responses (defaults to the
-    name); ``tpm``/``rpm`` feed the rate limiter; latencies are waited with the injected sleep;
-    ``context_window`` bounds estimated prompt + ``max_tokens`` for chat.
+    ``kind`` picks the routes it serves; ``model`` is the base model (defaults to the name;
+    responses report its dated version, e.g. ``gpt-4o-mini-2024-07-18``); ``tpm``/``rpm`` feed
+    the rate limiter; latencies are waited with the injected sleep; ``context_window`` bounds
+    estimated prompt + ``max_tokens`` for chat; ``aliases`` are the logical names
+    (``"chat"``, ``"reasoning"``…) that :meth:`Emulator.reply` and the kit's emulator
+    configuration accept for this deployment.
     """
 
     name: str
@@ -41,6 +47,7 @@ class EmulatedDeployment:
     first_token_latency: float = 0.0
     per_token_latency: float = 0.0
     context_window: int = 128_000
+    aliases: tuple[str, ...] = ()
 
     @property
     def model_name(self) -> str:
@@ -145,3 +152,7 @@ class Call:
     request_id: str
     created: int
     store_image: Callable[[str, bytes], None]
+    #: The scripted answer for this request, if a test queued one (see ``Emulator.reply``).
+    scripted: Answer | None = None
+    #: Record a prompt-prefix key; True when it was seen before (prompt caching).
+    remember_prefix: Callable[[str], bool] = field(default=lambda key: False)

@@ -1,4 +1,4 @@
-"""Shared fixtures: an emulator with a fake clock and recorded (never real) sleeps."""
+"""Shared fixtures: an emulator on the kit's FakeClock, so waits are recorded, never slept."""
 
 from __future__ import annotations
 
@@ -9,29 +9,9 @@ import openai
 import pytest
 
 from azure_ai_kit.emulator import EmulatedDeployment, Emulator
+from azure_ai_kit.testing import FakeClock
 
 API_VERSION = "2024-10-21"
-
-
-class FakeClock:
-    """A clock that only moves when told to; ``sleep`` advances it and records the wait."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    async def async_sleep(self, seconds: float) -> None:
-        self.sleep(seconds)
 
 
 @pytest.fixture
@@ -41,7 +21,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def emu(clock: FakeClock) -> Emulator:
-    return Emulator.default(clock=clock, sleep=clock.sleep, async_sleep=clock.async_sleep)
+    return Emulator.default(clock=clock, sleep=clock.sleep, async_sleep=clock.asleep)
 
 
 @pytest.fixture
@@ -50,7 +30,7 @@ def limited(clock: FakeClock) -> Emulator:
     deployment = EmulatedDeployment(
         "gpt-4o-mini", kind="chat", model="gpt-4o-mini", tpm=30_000, rpm=180
     )
-    return Emulator([deployment], clock=clock, sleep=clock.sleep, async_sleep=clock.async_sleep)
+    return Emulator([deployment], clock=clock, sleep=clock.sleep, async_sleep=clock.asleep)
 
 
 @pytest.fixture
@@ -66,6 +46,19 @@ def client(emu: Emulator) -> Iterator[openai.AzureOpenAI]:
             azure_endpoint=emu.endpoint,
             api_key="emulator-key",
             api_version=API_VERSION,
+            http_client=http_client,
+            max_retries=0,
+        )
+
+
+@pytest.fixture
+def preview(emu: Emulator) -> Iterator[openai.AzureOpenAI]:
+    """Plain openai on the classic route with the newest dated preview (gpt-image-1 needs it)."""
+    with httpx.Client(transport=emu.transport()) as http_client:
+        yield openai.AzureOpenAI(
+            azure_endpoint=emu.endpoint,
+            api_key="emulator-key",
+            api_version="2025-04-01-preview",
             http_client=http_client,
             max_retries=0,
         )

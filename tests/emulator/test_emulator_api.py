@@ -38,6 +38,7 @@ def test_default_deployments() -> None:
     assert kinds == {
         "gpt-4o-mini": ("chat", "gpt-4o-mini"),
         "gpt-4.1": ("chat", "gpt-4.1"),
+        "o4-mini": ("chat", "o4-mini"),
         "dall-e-3": ("image", "dall-e-3"),
         "gpt-image-1": ("image", "gpt-image-1"),
         "text-embedding-3-small": ("embedding", "text-embedding-3-small"),

@@ -11,8 +11,9 @@ import openai
 import pytest
 
 from azure_ai_kit.emulator import EmulatedDeployment, Emulator
+from azure_ai_kit.testing import FakeClock
 
-from .conftest import KEY, USER, FakeClock, chat_path
+from .conftest import KEY, USER, chat_path
 
 ARTICLE = (
     "The river flooded the valley after three days of rain. Farmers moved their cattle to the "
@@ -242,13 +243,12 @@ def test_blocked_words_are_configurable(clock: FakeClock) -> None:
         assert http.post(chat_path(), json=body, headers=KEY).status_code == 200
 
 
-def test_completion_filter_is_200_with_partial_text(client: openai.AzureOpenAI) -> None:
+def test_completion_filter_is_200_without_content(client: openai.AzureOpenAI) -> None:
+    """A whole (non-streamed) completion cut by the filter carries no content at all."""
     r = ask(client, "Tell a story. emulator-completion-block appears here.")
     choice = r.choices[0]
     assert choice.finish_reason == "content_filter"
-    full = ask(client, "Tell a story. emulator-completion-block appears here!").choices[0]
-    assert len(choice.message.content) < len("[emulated gpt-4o-mini] Tell a story.") + 40
-    assert full.finish_reason == "content_filter"
+    assert choice.message.content is None
     results = choice.model_extra["content_filter_results"]
     assert results["violence"] == {"filtered": True, "severity": "high"}
 
@@ -357,13 +357,13 @@ def test_latency_uses_injected_sleep(clock: FakeClock) -> None:
             "POST", chat_path("slow"), json={"messages": USER, "stream": True}, headers=KEY
         ) as r:
             r.read()
-        assert clock.sleeps[0] == 0.5
-        assert len(clock.sleeps) > 3
-        assert all(s == pytest.approx(0.01 * round(s / 0.01)) for s in clock.sleeps[1:])
-        clock.sleeps.clear()
+        assert clock.slept[0] == 0.5
+        assert len(clock.slept) > 3
+        assert all(s == pytest.approx(0.01 * round(s / 0.01)) for s in clock.slept[1:])
+        clock.slept.clear()
         data = http.post(chat_path("slow"), json={"messages": USER}, headers=KEY).json()
         expected = 0.5 + 0.01 * data["usage"]["completion_tokens"]
-        assert clock.sleeps == [pytest.approx(expected)]
+        assert clock.slept == [pytest.approx(expected)]
 
 
 async def test_async_client_and_stream(emu: Emulator, clock: FakeClock) -> None:
@@ -388,8 +388,8 @@ async def test_async_client_and_stream(emu: Emulator, clock: FakeClock) -> None:
 
 async def test_async_latency_uses_injected_async_sleep(clock: FakeClock) -> None:
     slow = EmulatedDeployment("slow", first_token_latency=0.25)
-    emu = Emulator([slow], clock=clock, sleep=clock.sleep, async_sleep=clock.async_sleep)
+    emu = Emulator([slow], clock=clock, sleep=clock.sleep, async_sleep=clock.asleep)
     async with httpx.AsyncClient(transport=emu.async_transport(), base_url=emu.endpoint) as http:
         r = await http.post(chat_path("slow"), json={"messages": USER}, headers=KEY)
         assert r.status_code == 200
-    assert clock.sleeps == [0.25]
+    assert clock.slept == [0.25]

@@ -11,8 +11,9 @@ import openai
 import pytest
 
 from azure_ai_kit.emulator import EmulatedDeployment, Emulator
+from azure_ai_kit.testing import FakeClock
 
-from .conftest import KEY, FakeClock
+from .conftest import KEY
 
 PATH = "/openai/deployments/text-embedding-3-small/embeddings?api-version=2024-10-21"
 

@@ -9,8 +9,9 @@ import openai
 import pytest
 
 from azure_ai_kit.emulator import Emulator, Fault
+from azure_ai_kit.testing import FakeClock
 
-from .conftest import KEY, USER, FakeClock, chat_path
+from .conftest import KEY, USER, chat_path
 
 
 def test_throttle_fault(client: openai.AzureOpenAI, emu: Emulator) -> None:
@@ -104,7 +105,7 @@ def test_delay_uses_injected_sleep(http: httpx.Client, emu: Emulator, clock: Fak
     emu.script("gpt-4o-mini", Fault.slow(1.5))
     assert http.post(chat_path(), json={"messages": USER}, headers=KEY).status_code == 500
     assert http.post(chat_path(), json={"messages": USER}, headers=KEY).status_code == 200
-    assert clock.sleeps == [2.5, 1.5]
+    assert clock.slept == [2.5, 1.5]
 
 
 async def test_async_delay_uses_injected_async_sleep(emu: Emulator, clock: FakeClock) -> None:
@@ -112,7 +113,7 @@ async def test_async_delay_uses_injected_async_sleep(emu: Emulator, clock: FakeC
     async with httpx.AsyncClient(transport=emu.async_transport(), base_url=emu.endpoint) as http:
         r = await http.post(chat_path(), json={"messages": USER}, headers=KEY)
     assert r.status_code == 429
-    assert clock.sleeps == [0.75]
+    assert clock.slept == [0.75]
 
 
 def test_reset_clears_faults(http: httpx.Client, emu: Emulator) -> None:

@@ -92,8 +92,8 @@ def test_annotations(http: httpx.Client) -> None:
     assert item["content_filter_results"]["violence"] == {"filtered": False, "severity": "safe"}
 
 
-def test_gpt_image_1_jpeg_and_n(client: openai.AzureOpenAI) -> None:
-    r = client.images.generate(
+def test_gpt_image_1_jpeg_and_n(preview: openai.AzureOpenAI) -> None:
+    r = preview.images.generate(
         model="gpt-image-1",
         prompt="a fox",
         n=3,
@@ -117,10 +117,43 @@ def test_gpt_image_1_jpeg_and_n(client: openai.AzureOpenAI) -> None:
     assert r.usage.output_tokens == 3 * 272
 
 
-def test_gpt_image_1_default_png(client: openai.AzureOpenAI) -> None:
-    r = client.images.generate(model="gpt-image-1", prompt="a fox", size="1024x1536")
+def test_gpt_image_1_default_png(preview: openai.AzureOpenAI) -> None:
+    r = preview.images.generate(model="gpt-image-1", prompt="a fox", size="1024x1536")
     assert r.data
     assert png_size(base64.b64decode(r.data[0].b64_json or "")) == (64, 96)
+    assert r.quality == "high"  # Azure's default for gpt-image-1
+    assert r.usage is not None
+    assert r.usage.output_tokens == 4160
+
+
+@pytest.mark.parametrize("quality", ["low", "medium", "high"])
+def test_gpt_image_1_qualities(preview: openai.AzureOpenAI, quality: str) -> None:
+    r = preview.images.generate(model="gpt-image-1", prompt="a fox", quality=quality)  # type: ignore[arg-type]
+    assert r.quality == quality
+
+
+def test_gpt_image_1_before_its_first_version_is_400(client: openai.AzureOpenAI) -> None:
+    """On 2024-10-21 (the `client` fixture) gpt-image-1 is not served."""
+    with pytest.raises(openai.BadRequestError) as info:
+        client.images.generate(model="gpt-image-1", prompt="a fox")
+    assert info.value.body == {
+        "code": "BadRequest",
+        "message": "Model gpt-image-1 is enabled only for api versions 2025-04-01-preview "
+        "and later",
+    }
+
+
+def test_filtered_dall_e_3_prompt_has_inner_error(client: openai.AzureOpenAI) -> None:
+    with pytest.raises(openai.BadRequestError) as info:
+        client.images.generate(model="dall-e-3", prompt="a forbidden-word fox")
+    body = info.value.body
+    assert isinstance(body, dict)
+    assert body["code"] == "content_policy_violation"
+    assert body["type"] == "invalid_request_error"
+    inner = body["inner_error"]
+    assert inner["code"] == "ResponsibleAIPolicyViolation"
+    assert inner["content_filter_results"]["violence"] == {"filtered": True, "severity": "high"}
+    assert inner["revised_prompt"] == "a forbidden-word fox"
 
 
 INVALID: list[tuple[str, dict[str, Any], str, str]] = [

@@ -9,8 +9,9 @@ import openai
 import pytest
 
 from azure_ai_kit.emulator import EmulatedDeployment, Emulator
+from azure_ai_kit.testing import FakeClock
 
-from .conftest import KEY, FakeClock, chat_path
+from .conftest import KEY, chat_path
 
 SHORT = [{"role": "user", "content": "hi"}]  # 4 + 1 = 5 prompt tokens
 

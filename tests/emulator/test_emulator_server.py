@@ -153,7 +153,7 @@ model = "gpt-image-1"
         )
         assert r.status_code == 200
         assert r.headers["x-ms-region"] == "Sweden Central"
-        assert r.json()["model"] == "gpt-4o"
+        assert r.json()["model"] == "gpt-4o-2024-11-20"
         body = {"messages": [{"role": "user", "content": "kumquat"}]}
         assert http.post(chat_path("chat"), json=body, headers={"api-key": "k"}).status_code == 400
         img = http.post(
