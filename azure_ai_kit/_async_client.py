@@ -18,7 +18,6 @@ from ._async_chat_stream import AsyncChatStream
 from ._base import (
     ClientBase,
     build_messages,
-    chat_options,
     embedding_input,
     given,
     image_options,
@@ -113,7 +112,7 @@ class AsyncAzureAIClient(ClientBase):
 
         async def send(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
             raw = await client.chat.completions.with_raw_response.create(
-                model=d.name, messages=messages, **chat_options(d, options, stream=False)
+                model=d.name, messages=messages, **self._chat_options(d, options, stream=False)
             )
             return raw.parse(), raw.headers
 
@@ -144,7 +143,7 @@ class AsyncAzureAIClient(ClientBase):
 
         async def send(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
             raw = await client.chat.completions.with_raw_response.create(
-                model=d.name, messages=messages, **chat_options(d, options, stream=True)
+                model=d.name, messages=messages, **self._chat_options(d, options, stream=True)
             )
             stream = raw.parse()
             chunks = aiter(stream)
@@ -227,7 +226,8 @@ class AsyncAzureAIClient(ClientBase):
             deployment = call.choose()
             if deployment is not None:
                 try:
-                    value, headers = await send(self._openai_for(deployment), deployment)
+                    client = self._openai_for(deployment, call.operation)
+                    value, headers = await send(client, deployment)
                 except self._attempt_errors as exc:
                     call.failed(deployment, exc)
                 except BaseException as exc:

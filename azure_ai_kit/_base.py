@@ -45,17 +45,50 @@ def build_messages(prompt: str | Sequence[Mapping[str, Any]], system: str | None
     return messages
 
 
-def wants_usage_chunk(deployment: Deployment) -> bool:
-    """`stream_options.include_usage` exists on v1 and previews from 2024-09-01 (docs/wire.md)."""
-    version = deployment.effective_api_version
-    return version is None or (version.endswith("-preview") and version >= "2024-09-01")
+def accepts_new_parameters(version: str | None) -> bool:
+    """`stream_options` and `max_completion_tokens` exist on v1 (`None`) and on every dated
+    version from 2024-09-01-preview on, 2024-10-21 GA included (docs/wire.md)."""
+    return version is None or version[:10] >= "2024-09-01"
 
 
-def chat_options(deployment: Deployment, kwargs: dict[str, Any], *, stream: bool) -> dict[str, Any]:
-    """The keyword arguments `openai`'s `chat.completions.create` gets for this deployment."""
-    if stream and "stream_options" not in kwargs and wants_usage_chunk(deployment):
-        return {**kwargs, "stream": True, "stream_options": {"include_usage": True}}
-    return {**kwargs, "stream": True} if stream else kwargs
+#: What a reasoning model refuses other than at its default (docs/wire.md, "Reasoning models").
+_REASONING_DEFAULTS = {"temperature": 1, "top_p": 1}
+
+
+def chat_options(
+    deployment: Deployment,
+    kwargs: dict[str, Any],
+    *,
+    stream: bool,
+    completion_tokens: bool = False,
+) -> dict[str, Any]:
+    """The keyword arguments `openai`'s `chat.completions.create` gets for this deployment.
+
+    - `max_tokens` is sent as `max_completion_tokens` where the route accepts it, and always
+      to a reasoning model (which refuses `max_tokens`) or when `completion_tokens` says this
+      deployment asked for it;
+    - a stream asks for its usage chunk where the route has `stream_options`;
+    - a reasoning model's refused parameters fail here, naming the deployment.
+    """
+    version = deployment.api_version_for("chat")
+    options = dict(kwargs)
+    if deployment.reasoning:
+        for name, default in _REASONING_DEFAULTS.items():
+            if options.get(name) not in (None, default):
+                raise ConfigurationError(
+                    f"deployment {deployment.id} runs the reasoning model "
+                    f"{deployment.model or deployment.name}, which accepts only the default "
+                    f"{name} ({default}); drop {name}= or send this call to another deployment"
+                )
+    if "max_tokens" in options and (
+        accepts_new_parameters(version) or deployment.reasoning or completion_tokens
+    ):
+        options["max_completion_tokens"] = options.pop("max_tokens")
+    if stream:
+        options["stream"] = True
+        if "stream_options" not in options and accepts_new_parameters(version):
+            options["stream_options"] = {"include_usage": True}
+    return options
 
 
 def image_options(deployment: Deployment, kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -120,6 +153,8 @@ class ClientBase:
         self._ledger = UsageLedger()
         self._resolved: dict[str, list[Deployment]] = {}
         self._openai_clients: dict[tuple[Any, ...], Any] = {}
+        # Deployments of unknown model that answered "use max_completion_tokens" once.
+        self._completion_tokens: set[Deployment] = set()
         self._http: Any = None
         self._owns_http = True
         if credential is not None:
@@ -192,6 +227,7 @@ class ClientBase:
             clock=self._clock,
             ledger=self._ledger,
             refresh=self._refresh_token,
+            adapt=self._adapt,
         )
 
     def _candidates(self, model: str | None, method: str) -> tuple[list[Deployment], str]:
@@ -214,41 +250,56 @@ class ClientBase:
     def _refresh_token(self, deployment: Deployment) -> bool:
         return self._auth_for(deployment).invalidate()
 
-    def _openai_for(self, d: Deployment) -> Any:
+    def _openai_for(self, d: Deployment, operation: str = "chat") -> Any:
         # One openai client per resource, route and credential, not per deployment: on both
         # routes the deployment travels in the request (`model=`), so a pool of N deployments
         # on one resource shares one client and its connection pool.
         credential = d.credential or self._credential
-        key = (d.resource_endpoint, d.effective_api_version, d.is_v1, id(credential))
+        version = d.api_version_for(operation)
+        key = (d.resource_endpoint, version, id(credential))
         client = self._openai_clients.get(key)
         if client is None:
-            client = self._openai_clients[key] = self._build_openai(d)
+            client = self._openai_clients[key] = self._build_openai(d, version)
         return client
 
-    def _build_openai(self, d: Deployment) -> Any:
+    def _build_openai(self, d: Deployment, version: str | None) -> Any:
         auth = self._auth_for(d)
         common = {"http_client": self._http, "max_retries": 0, "timeout": self._timeout}
         if auth.token is not None:
             secret: Any = auth.token
         else:
             secret = auth.async_openai_key() if self._asynchronous else auth.openai_key()
-        if d.is_v1:
+        if version is None:
             return self._openai_v1(
                 base_url=f"{d.resource_endpoint}/openai/v1/", api_key=secret, **common
             )
         if auth.token is not None:
             return self._openai_classic(
                 azure_endpoint=d.resource_endpoint,
-                api_version=d.effective_api_version,
+                api_version=version,
                 azure_ad_token_provider=secret,
                 **common,
             )
         return self._openai_classic(
-            azure_endpoint=d.resource_endpoint,
-            api_version=d.effective_api_version,
-            api_key=secret,
-            **common,
+            azure_endpoint=d.resource_endpoint, api_version=version, api_key=secret, **common
         )
+
+    def _chat_options(
+        self, d: Deployment, options: dict[str, Any], *, stream: bool
+    ) -> dict[str, Any]:
+        return chat_options(
+            d, options, stream=stream, completion_tokens=d in self._completion_tokens
+        )
+
+    def _adapt(self, deployment: Deployment) -> bool:
+        """The deployment refused `max_tokens`: send `max_completion_tokens` from now on.
+
+        True the first time (the call resends at once), False if it was already so.
+        """
+        if deployment in self._completion_tokens:
+            return False
+        self._completion_tokens.add(deployment)
+        return True
 
     def __repr__(self) -> str:
         names = ", ".join(d.id for d in self._deployments)

@@ -30,6 +30,9 @@ class CallState:
 
     `refresh(deployment)` forgets the deployment's cached token and says whether there was
     one to forget (a 401 with Entra ID is retried once on the same deployment).
+    `adapt(deployment)` reshapes the deployment's requests after it refused a parameter
+    (`max_tokens` on a reasoning model) and says whether anything changed; if so the
+    attempt is resent at once, on the same deployment.
     """
 
     def __init__(
@@ -43,6 +46,7 @@ class CallState:
         clock: Callable[[], float],
         ledger: UsageLedger,
         refresh: Callable[[Deployment], bool],
+        adapt: Callable[[Deployment], bool] = lambda deployment: False,
     ) -> None:
         self.candidates = candidates
         self.label = label
@@ -51,6 +55,8 @@ class CallState:
         self.clock = clock
         self.ledger = ledger
         self.refresh = refresh
+        self.adapt = adapt
+        self.operation = operation
         self.started = clock()
         self.attempts: list[Attempt] = []
         self.last: Classified | None = None
@@ -97,7 +103,8 @@ class CallState:
         """
         if self.last is None or not self.last.retryable:
             return None
-        choice = self.router.choose(self.candidates)
+        # A resend to the same deployment (fresh token, reshaped request) is already decided.
+        choice = self.next or self.router.choose(self.candidates)
         wait = 0.0 if isinstance(choice, Deployment) else choice
         throttled = sum(1 for a in self.attempts if a.status == 429)
         elapsed = self.clock() - self.started
@@ -108,6 +115,7 @@ class CallState:
         ):
             if isinstance(choice, Deployment):
                 self.router.release(choice)
+            self.next = None
             self.wait = wait
             return None
         if isinstance(choice, Deployment):
@@ -154,9 +162,13 @@ class CallState:
             self.router.record_failure(deployment, kind)
         elif c.signal == "auth" and self._refresh_once(deployment):
             self.next = deployment  # same deployment, fresh token, no routing change
+        elif c.signal == "reshape" and self.adapt(deployment):
+            self.router.release(deployment, started=self.attempt_started)
+            self.next = deployment  # same deployment, reshaped request, no routing change
         elif c.signal in ("auth", "broken"):
             self.router.record_broken(deployment, kind)
         else:
+            c.signal = "none"  # a reshape that changed nothing is the 400 it was
             self.router.release(deployment, started=self.attempt_started)
         logger.debug("%s: attempt on %s failed: %s", self.label, deployment.id, kind)
         self.previous = deployment

@@ -17,7 +17,6 @@ import openai
 from ._base import (
     ClientBase,
     build_messages,
-    chat_options,
     embedding_input,
     given,
     image_options,
@@ -112,7 +111,7 @@ class AzureAIClient(ClientBase):
 
         def send(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
             raw = client.chat.completions.with_raw_response.create(
-                model=d.name, messages=messages, **chat_options(d, options, stream=False)
+                model=d.name, messages=messages, **self._chat_options(d, options, stream=False)
             )
             return raw.parse(), raw.headers
 
@@ -143,7 +142,7 @@ class AzureAIClient(ClientBase):
 
         def send(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
             raw = client.chat.completions.with_raw_response.create(
-                model=d.name, messages=messages, **chat_options(d, options, stream=True)
+                model=d.name, messages=messages, **self._chat_options(d, options, stream=True)
             )
             stream = raw.parse()
             chunks = iter(stream)
@@ -224,7 +223,8 @@ class AzureAIClient(ClientBase):
             deployment = call.choose()
             if deployment is not None:
                 try:
-                    value, headers = send(self._openai_for(deployment), deployment)
+                    client = self._openai_for(deployment, call.operation)
+                    value, headers = send(client, deployment)
                 except self._attempt_errors as exc:
                     call.failed(deployment, exc)
                 except BaseException as exc:

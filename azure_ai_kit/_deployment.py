@@ -6,6 +6,7 @@ number first) and raises `DeploymentNotFoundError` before any HTTP when nothing 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -14,10 +15,29 @@ from urllib.parse import urlsplit
 
 from ._exceptions import DeploymentNotFoundError
 
-__all__ = ["DEFAULT_API_VERSION", "Deployment", "resolve"]
+__all__ = [
+    "DEFAULT_API_VERSION",
+    "IMAGE_API_VERSION",
+    "Deployment",
+    "is_reasoning_model",
+    "resolve",
+]
 
-#: The latest GA dated data-plane version (WIRE.md, "URLs and versions").
+#: The latest GA dated data-plane version (docs/wire.md, "URLs and versions").
 DEFAULT_API_VERSION = "2024-10-21"
+#: The classic route's version for images when none is configured: the newest dated version
+#: that serves both dall-e-3 and gpt-image-1 (docs/wire.md, "Which route the kit takes").
+IMAGE_API_VERSION = "2025-04-01-preview"
+#: Operations the v1 API serves; the others take the classic route by default.
+V1_OPERATIONS = frozenset({"chat", "embeddings", "responses"})
+
+_REASONING = re.compile(r"^(o1|o3|o4|gpt-5)(\b|[-.]|$)")
+
+
+def is_reasoning_model(model: str) -> bool:
+    """True for the o-series and gpt-5 families, which refuse `max_tokens` (docs/wire.md)."""
+    return _REASONING.match(model.lower()) is not None
+
 
 _V1_SUFFIX = "/openai/v1"
 
@@ -28,8 +48,10 @@ class Deployment:
 
     `aliases` are the logical names (`"chat"`, `"code"`, …) that `model=` may use; `model` is
     the base model (`"gpt-4o-mini"`), also accepted by `model=`. Lower `priority` is tried
-    first. `api_version="v1"` (or an endpoint ending in `/openai/v1`) selects the v1 API.
-    `credential` overrides the client's credential for this deployment only.
+    first. `api_version="v1"` (or an endpoint ending in `/openai/v1`) selects the v1 API for
+    every operation, a dated `api_version` the classic route; with neither, each operation
+    takes the route Microsoft recommends for it (`api_version_for`). `credential` overrides
+    the client's credential for this deployment only.
     Deployments compare by identity, so the same name on two resources are two members.
     """
 
@@ -72,10 +94,25 @@ class Deployment:
 
     @property
     def effective_api_version(self) -> str | None:
-        """The `api-version` query value for the classic API; `None` on v1."""
+        """The classic route's `api-version` for chat; `None` when chat goes to v1."""
+        return self.api_version_for("chat")
+
+    def api_version_for(self, operation: str) -> str | None:
+        """The classic route's `api-version` for `operation`, or `None` for the v1 API.
+
+        Explicit settings win; otherwise v1 for what v1 serves (chat, embeddings, responses)
+        and `IMAGE_API_VERSION` on the classic route for images.
+        """
         if self.is_v1:
             return None
-        return self.api_version or DEFAULT_API_VERSION
+        if self.api_version:
+            return self.api_version
+        return None if operation in V1_OPERATIONS else IMAGE_API_VERSION
+
+    @cached_property
+    def reasoning(self) -> bool:
+        """True when the base model (or, without one, the name) is a reasoning model."""
+        return is_reasoning_model(self.model or self.name)
 
 
 def resolve(deployments: Sequence[Deployment], model: str) -> list[Deployment]:

@@ -69,7 +69,7 @@ def attempt_errors(http_client: object) -> tuple[type[BaseException], ...]:
     return (*ATTEMPT_ERRORS, *http_errors(http_client)[1:])
 
 
-Signal = Literal["throttled", "failure", "broken", "auth", "none"]
+Signal = Literal["throttled", "failure", "broken", "auth", "reshape", "none"]
 
 _BLOCKED_HINT = (
     "the resource itself is blocked; check its status, quota and billing in the Azure portal"
@@ -185,6 +185,17 @@ def _classify(exc: BaseException, deployment: str, status_retryable: frozenset[i
             **info,
         )
         return Classified(error, "none", status)
+    if code == "unsupported_parameter" and body.get("param") == "max_tokens":
+        # A reasoning model behind a deployment of unknown model: resent once with
+        # max_completion_tokens (docs/wire.md, "Reasoning models").
+        return Classified(
+            ServiceError(
+                f"{deployment} refused max_tokens ({message}); resend with max_completion_tokens",
+                **info,
+            ),
+            "reshape",
+            status,
+        )
     if code == "context_length_exceeded":
         return Classified(
             ContextLengthError(
