@@ -474,7 +474,7 @@ def summarise(args: argparse.Namespace, console: Console, client: AsyncAzureAICl
     target: Path | None = args.batch or args.out
     if target is not None:
         refuse_existing([target], force=args.force)
-        if not target.parent.is_dir():
+        if target.parent.exists() and not target.parent.is_dir():
             raise UsageError(f"cannot write {target}: {target.parent} is not a folder")
     if not args.inputs and sys.stdin.isatty():
         console.status("no input given; summarising a built-in example (see --help)")
