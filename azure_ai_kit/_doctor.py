@@ -61,7 +61,8 @@ FIXES = {
     "sign_in": "sign in with `az login` (Azure CLI); on Azure, enable a managed identity; or set "
     "AZURE_TENANT_ID / AZURE_CLIENT_ID / AZURE_CLIENT_SECRET; or use AZURE_OPENAI_API_KEY",
     "no_endpoint": "set AZURE_OPENAI_ENDPOINT=https://<resource>.openai.azure.com in the "
-    "environment or .env (see .env.example), or try the emulator: AZURE_AI_KIT_EMULATOR=1",
+    "environment or .env (`azure-ai-kit new` writes a .env.example), "
+    "or try the emulator: AZURE_AI_KIT_EMULATOR=1",
 }
 _KIND_BY_ALIAS = {"chat": "chat", "code": "chat", "image": "image", "embedding": "embedding"}
 # No image model accepts this size, so Azure answers 400 *after* auth (401) and deployment

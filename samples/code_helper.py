@@ -21,26 +21,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from azure_ai_kit import (
-    AuthenticationError,
-    AzureAIClient,
-    ChatResult,
-    ConfigurationError,
-    ContentFilteredError,
-    ContextLengthError,
-    DeploymentNotFoundError,
-    RateLimitedError,
-    ServiceError,
+from azure_ai_kit import AzureAIClient, ChatResult
+from azure_ai_kit.cli_support import (
+    EXIT_CODES,
+    EXIT_OK,
+    Console,
+    NotWritten,
+    UsageError,
+    refuse_existing,
+    require_text,
 )
 
-EXIT_OK = 0
-EXIT_NOT_WRITTEN = 1  # fix: the file changed before --apply, or a write failed
-EXIT_USAGE = 2  # bad arguments, unreadable/binary/oversized input: nothing sent
-EXIT_FILTERED = 3  # Azure's content filter blocked the prompt or the answer
-EXIT_UNAVAILABLE = 4  # throttled (429) beyond the retry budget, or 5xx/timeouts
-EXIT_CONFIG = 5  # wrong key, missing role, unknown deployment, bad settings
-
-EXAMPLES = """\
+EXAMPLES = (
+    """\
 examples:
   code_helper.py explain app.py:40-72                            # just lines 40 to 72
   code_helper.py review app.py
@@ -49,11 +42,14 @@ examples:
   code_helper.py fix stats.py --error - --apply < traceback.txt  # write it, keep stats.py.orig
   code_helper.py ask "Where is the cache invalidated?" --context cache.py api.py
   code_helper.py tests stats.py --out test_stats.py
+  code_helper.py                                                 # explains its own first lines
 
 Answers go to stdout, status to stderr. Without AZURE_OPENAI_ENDPOINT the local emulator
-answers (synthetic replies). Exit codes: 0 ok, 1 nothing written, 2 usage or unreadable input,
-3 blocked by the content filter, 4 throttled or unavailable, 5 authentication or configuration.
+answers (synthetic replies).
+
 """
+    + EXIT_CODES
+)
 
 LANGUAGES = {
     ".py": "python", ".pyi": "python", ".js": "javascript", ".mjs": "javascript",
@@ -92,18 +88,6 @@ PROMPTS = {
     "(empty input, boundaries) and error paths; one behaviour per test; no network, no real "
     "time. Reply with ONE fenced code block tagged {language} holding the complete test file.",
 }
-
-
-class UsageError(Exception):
-    """Bad arguments or unreadable input: exit 2, nothing sent."""
-
-
-class NotWritten(Exception):
-    """A change was refused at the last moment (the file moved under us): exit 1."""
-
-
-def status(message: str) -> None:
-    print(f"code_helper: {message}", file=sys.stderr)
 
 
 # --- reading input ------------------------------------------------------------------------------
@@ -151,7 +135,7 @@ def read_source(name: str, max_bytes: int) -> Source:
             data = f.read(max_bytes + 1)  # one byte more than allowed is enough to refuse
     except OSError as exc:
         raise UsageError(f"cannot read {name}: {exc.strerror or exc}") from exc
-    text = check_text(name, data, max_bytes)
+    text = require_text(name, check_text(name, data, max_bytes))
     return Source(Path(name), text, hashlib.sha256(data).hexdigest())
 
 
@@ -187,8 +171,9 @@ def show(src: Source, start: int = 1, end: int | None = None, *, numbers: bool =
 class Assistant:
     """The one place that calls Azure OpenAI: connects lazily, picks the deployment, answers."""
 
-    def __init__(self, client: AzureAIClient | None, model: str | None) -> None:
+    def __init__(self, client: AzureAIClient | None, model: str | None, console: Console) -> None:
         self._client, self._owned, self._model = client, client is None, model
+        self.console = console
 
     def _connect(self) -> tuple[AzureAIClient, str]:
         if self._client is None:
@@ -197,7 +182,9 @@ class Assistant:
             aliases = {alias for d in self._client.deployments for alias in d.aliases}
             self._model = "code" if "code" in aliases else "chat"
             if self._model == "chat":
-                status("no 'code' deployment (set AZURE_OPENAI_CODE_DEPLOYMENT); using 'chat'")
+                self.console.status(
+                    "no 'code' deployment (set AZURE_OPENAI_CODE_DEPLOYMENT); using 'chat'"
+                )
         return self._client, self._model
 
     def stream(self, task: str, prompt: str) -> ChatResult:
@@ -205,10 +192,8 @@ class Assistant:
         client, model = self._connect()
         with client.stream_chat(prompt, model=model, system=f"{SYSTEM}\n\n{task}") as stream:
             for chunk in stream:
-                sys.stdout.write(chunk.text)
-                sys.stdout.flush()
-        if not stream.result.text.endswith("\n"):
-            sys.stdout.write("\n")
+                self.console.write(chunk.text)
+        self.console.end_line()
         return self._report(stream.result)
 
     def answer(self, task: str, prompt: str) -> ChatResult:
@@ -218,12 +203,16 @@ class Assistant:
 
     def _report(self, result: ChatResult) -> ChatResult:
         tokens = f", {result.usage.total_tokens} tokens" if result.usage.total_tokens else ""
-        status(f"answered by {result.deployment} ({result.region or 'unknown region'}{tokens})")
+        self.console.status(
+            f"answered by {result.deployment} ({result.region or 'unknown region'}{tokens})"
+        )
         return result
 
     def close(self) -> None:
         if self._client is not None:
-            status(f"usage: {self._client.usage().summary()}")
+            usage = self._client.usage()
+            if usage.total.calls:  # a prompt blocked before any answer is not worth a line
+                self.console.status(f"usage: {usage.summary()}")
             if self._owned:
                 self._client.close()
 
@@ -338,28 +327,32 @@ def cmd_review(args: argparse.Namespace, ai: Assistant, stdin: TextIO) -> int:
 
 def cmd_fix(args: argparse.Namespace, ai: Assistant, stdin: TextIO) -> int:
     src = read_source(args.file, args.max_bytes)
-    error = stdin.read() if args.error == "-" else args.error
+    error = require_text("the error", stdin.read() if args.error == "-" else args.error)
     backup = src.path.with_name(src.path.name + ".orig")
     if args.apply and backup.exists() and not args.force:
-        raise UsageError(f"{backup} exists (from an earlier fix?); remove it or pass --force")
+        raise NotWritten(f"{backup} exists (from an earlier fix?); remove it or pass --force")
     prompt = f"This error was raised:\n\n{fenced(error, 'text')}\n\n{show(src, numbers=False)}"
     result = ai.answer(PROMPTS["fix"].format(language=src.language), prompt)
     prose, code = split_answer(result.text, src.language)
     if code is None or result.finish_reason == "length":
-        status("no usable fix in the answer (want the whole file in one code block); see below")
+        ai.console.status("no usable fix in the answer (want the whole file in one code block):")
         print(result.text, file=sys.stderr)
+        if args.apply:
+            raise NotWritten(f"{src.name} not changed")
         return EXIT_OK
     fixed = conform(code, src.text)
     if prose:
         print(prose, file=sys.stderr)
     if fixed == src.text:
-        status(f"no change proposed for {src.name}")
+        ai.console.status(f"no change proposed for {src.name}")
         return EXIT_OK
     label = src.name.lstrip("/")
     patch = list(difflib.unified_diff(src.lines, split_lines(fixed), f"a/{label}", f"b/{label}"))
     sys.stdout.write(format_patch(patch))
     if not args.apply:
-        status(f"not applied; add --apply to update {src.name} (backup in {backup.name})")
+        ai.console.status(
+            f"not applied; add --apply to update {src.name} (backup in {backup.name})"
+        )
         return EXIT_OK
     current = src.path.read_bytes()
     if hashlib.sha256(current).hexdigest() != src.digest:
@@ -372,7 +365,7 @@ def cmd_fix(args: argparse.Namespace, ai: Assistant, stdin: TextIO) -> int:
     mode = stat.S_IMODE(src.path.stat().st_mode)
     write_atomic(backup, current, overwrite=args.force, mode=mode)
     write_atomic(src.path, fixed.encode("utf-8"), overwrite=True, mode=mode)
-    status(f"updated {src.name}; the original is in {backup}")
+    ai.console.status(f"updated {src.name}; the original is in {backup}")
     return EXIT_OK
 
 
@@ -386,8 +379,8 @@ def cmd_ask(args: argparse.Namespace, ai: Assistant, stdin: TextIO) -> int:
 def cmd_tests(args: argparse.Namespace, ai: Assistant, stdin: TextIO) -> int:
     src = read_source(args.file, args.max_bytes)
     out = Path(args.out) if args.out else None
-    if out is not None and out.exists() and not args.force:
-        raise UsageError(f"{out} exists; pass --force to overwrite it")
+    if out is not None:
+        refuse_existing([out], force=args.force)
     framework = TEST_FRAMEWORKS.get(src.language, f"the usual test framework for {src.language}")
     task = PROMPTS["tests"].format(framework=framework, language=src.language)
     hint = f" Import it as `{src.path.stem}`." if src.language == "python" else ""
@@ -397,10 +390,10 @@ def cmd_tests(args: argparse.Namespace, ai: Assistant, stdin: TextIO) -> int:
         return EXIT_OK
     prose, code = split_answer(ai.answer(task, prompt).text, src.language)
     if code is None:
-        status(f"no code block in the answer; {out} not written. The answer was:\n{prose}")
-        return EXIT_OK
+        print(prose, file=sys.stderr)
+        raise NotWritten(f"no code block in the answer (above); {out} not written")
     write_atomic(out, code.encode("utf-8"), overwrite=args.force)
-    status(f"wrote {out}; read it before you run it")
+    ai.console.status(f"wrote {out}; read it before you run it")
     return EXIT_OK
 
 
@@ -416,7 +409,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def command(name: str, summary: str, run: Command) -> argparse.ArgumentParser:
         p = sub.add_parser(name, parents=[common], help=summary, description=summary)
@@ -450,35 +443,19 @@ def main(
     stdin: TextIO | None = None,
 ) -> int:
     """Run the command line; `client=` and `stdin=` let tests inject their own."""
+    parser = build_parser()
+    console = Console("code_helper")
     try:
-        args = build_parser().parse_args(argv)
+        args = parser.parse_args(argv)
+        if args.command is None:  # no command: a demo that explains the top of this file
+            console.status("no command given; explaining the top of this file (see --help)")
+            args = parser.parse_args(["explain", f"{__file__}:1-12"])
     except SystemExit as exc:  # --help, or a usage error argparse has already printed
         return int(exc.code or 0)
-    ai = Assistant(client, args.model)
+    ai = Assistant(client, args.model, console)
     try:
         run: Command = args.run
-        return run(args, ai, stdin or sys.stdin)
-    except UsageError as exc:
-        status(f"error: {exc}")
-        return EXIT_USAGE
-    except ContextLengthError as exc:
-        status(f"too long for the model: {exc}. Send less: FILE:START-END, fewer files.")
-        return EXIT_USAGE
-    except ContentFilteredError as exc:
-        categories = ", ".join(exc.filtered_categories) or "unspecified"
-        status(f"Azure's content filter blocked the {exc.source} ({categories}); rephrase it")
-        return EXIT_FILTERED
-    except (RateLimitedError, ServiceError) as exc:
-        status(f"Azure OpenAI is throttled or unavailable, try again later: {exc}")
-        return EXIT_UNAVAILABLE
-    except (AuthenticationError, ConfigurationError, DeploymentNotFoundError) as exc:
-        status(f"check your Azure OpenAI settings (.env): {exc}")
-        return EXIT_CONFIG
-    except (NotWritten, OSError) as exc:
-        status(f"error: {exc}")
-        return EXIT_NOT_WRITTEN
-    except KeyboardInterrupt:
-        return 130
+        return console.run(lambda: run(args, ai, stdin or sys.stdin))
     finally:
         ai.close()
 

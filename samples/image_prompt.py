@@ -1,6 +1,7 @@
 """Image prompt studio: turn a short idea into images with DALL·E 3 or gpt-image-1 on Azure OpenAI.
 
-    python samples/image_prompt.py "a fox reading a newspaper" --quality hd --style natural
+    python image_prompt.py "a fox reading a newspaper" --quality hd --style natural
+    python image_prompt.py            # no idea given: draws a built-in example
 
 A chat "art director" first expands the idea (--no-enhance skips it); options are checked
 against the image model before anything is sent; each image gets a JSON sidecar with the
@@ -20,22 +21,18 @@ from pathlib import Path
 from typing import Any
 
 from azure_ai_kit import (
-    AuthenticationError,
     AzureAIClient,
-    AzureAIKitError,
     ConfigurationError,
-    ContentFilteredError,
     ContentFilterReport,
     Deployment,
-    DeploymentNotFoundError,
     GeneratedImage,
-    RateLimitedError,
-    ServiceError,
     write_atomic,
 )
+from azure_ai_kit.cli_support import EXIT_CODES, Console, UsageError, refuse_existing
 
-# What each model family accepts (WIRE.md, "Images"); DEFAULTS are what this sample sends
-# when an option is not given.
+# What each model family accepts; DEFAULTS are what this sample sends when an option is not
+# given. Sources: https://learn.microsoft.com/azure/ai-foundry/openai/how-to/dall-e and
+# https://platform.openai.com/docs/api-reference/images/create
 FAMILIES: dict[str, dict[str, tuple[str, ...]]] = {
     "dall-e-3": {
         "size": ("1024x1024", "1792x1024", "1024x1792"),
@@ -52,6 +49,8 @@ FAMILIES: dict[str, dict[str, tuple[str, ...]]] = {
 }
 DEFAULTS = {"dall-e-3": ("standard", "vivid"), "gpt-image-1": ("medium", None)}
 MAX_N = {"dall-e-3": 1, "gpt-image-1": 10}
+MAX_PROMPT_CHARS = {"dall-e-3": 4000, "gpt-image-1": 32000}
+EXAMPLE_IDEA = "a watercolour fox reading a newspaper"  # drawn when no idea is given
 EXTENSIONS = {"png": ".png", "jpeg": ".jpg"}
 
 ART_DIRECTOR = (
@@ -62,27 +61,33 @@ ART_DIRECTOR = (
     "trademarked or resembling a real person. Reply with the prompt only: no preamble, no quotes."
 )
 
-EXAMPLES = """\
+EXAMPLES = (
+    """\
 examples:
   %(prog)s "a fox reading a newspaper"
   %(prog)s "a lighthouse in a storm" --size 1792x1024 --quality hd --style natural
   %(prog)s "isometric tiny kitchen" --model gpt-image-1 --n 3 --format jpeg --no-enhance
   %(prog)s "a watercolour fox" --out build/images --force
 
-exit codes: 0 ok, 1 could not save, 2 usage, 3 content filtered,
-            4 throttled/unavailable, 5 authentication/configuration
+--model names a deployment configured in the environment: for a gpt-image-1 deployment,
+set AZURE_OPENAI_IMAGE_DEPLOYMENT=<its name> (then the default --model image finds it);
+add --family gpt-image-1 when its name does not say which model it is.
+
 """
+    + EXIT_CODES
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
+        prog="image_prompt.py",
         description="Generate images from an idea with Azure OpenAI (DALL·E 3 or gpt-image-1)\n"
         "and save each one with a JSON sidecar. Runs on the local emulator (synthetic\n"
         "images) when AZURE_OPENAI_ENDPOINT is not set.",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("idea", help="what to draw, in a few words")
+    p.add_argument("idea", nargs="?", help="what to draw, in a few words (default: an example)")
     p.add_argument("--model", default="image", help="alias or deployment name (default: image)")
     p.add_argument("--family", choices=["auto", *FAMILIES], default="auto",
                    help="model family (default: auto, from the deployment's name)")  # fmt: skip
@@ -112,6 +117,13 @@ def infer_family(deployment: Deployment) -> str:
 def check_options(args: argparse.Namespace, family: str) -> str | None:
     """Fill in the family's defaults; return a message naming the allowed values, or None."""
     rules = FAMILIES[family]
+    if not args.idea.strip():
+        return "the idea is empty; say what to draw"
+    if len(args.idea) > MAX_PROMPT_CHARS[family]:
+        limit, length = MAX_PROMPT_CHARS[family], len(args.idea)
+        return f"{family} takes prompts of up to {limit:,} characters; the idea has {length:,}"
+    if args.out.exists() and not args.out.is_dir():
+        return f"--out {args.out} is a file; give a folder for the images"
     if args.style and not rules["style"]:
         return f"{family} does not take --style; describe the style in the idea instead"
     args.quality = args.quality or DEFAULTS[family][0]
@@ -146,8 +158,8 @@ def report_dict(report: ContentFilterReport | None) -> dict[str, Any] | None:
     return out
 
 
-def enhance(client: AzureAIClient, idea: str) -> str:
-    print("Enhancing the idea with the chat deployment…", file=sys.stderr)
+def enhance(client: AzureAIClient, idea: str, console: Console) -> str:
+    console.status("enhancing the idea with the chat deployment…")
     reply = client.chat(idea, model="chat", system=ART_DIRECTOR, max_tokens=300)
     return reply.text.strip().strip('"') or idea
 
@@ -188,27 +200,26 @@ def save_all(
     return written[::2]
 
 
-def run(client: AzureAIClient, args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+def run(client: AzureAIClient, args: argparse.Namespace, console: Console) -> int:
     """Validate, enhance, generate, save and print; Azure errors propagate to main()."""
     deployment = find_deployment(client, args.model)
     if deployment is None:  # fail before the chat call, not after it
         names = sorted({n for d in client.deployments for n in (*d.aliases, d.name)})
-        print(f"error: no deployment matches --model {args.model}; known: {', '.join(names)}."
-              " Set AZURE_OPENAI_IMAGE_DEPLOYMENT.", file=sys.stderr)  # fmt: skip
-        return 5
+        raise ConfigurationError(
+            f"no deployment matches --model {args.model}; known: {', '.join(names)}. "
+            "Set AZURE_OPENAI_IMAGE_DEPLOYMENT to your image deployment's name."
+        )
     family = infer_family(deployment) if args.family == "auto" else args.family
-    problem = check_options(args, family) if args.idea.strip() else "the idea is empty"
+    problem = check_options(args, family)
     if problem:
-        parser.print_usage(sys.stderr)
-        print(f"{parser.prog}: error: {problem}", file=sys.stderr)
-        return 2
+        raise UsageError(problem)
     stems = [args.out / f"{slugify(args.idea)}-{i}" for i in range(1, args.n + 1)]
-    targets = [s.with_suffix(x) for s in stems for x in (EXTENSIONS[args.format], ".json")]
-    if not args.force and (clash := [t for t in targets if t.exists()]):
-        print(f"error: {clash[0]} already exists; pass --force to overwrite it", file=sys.stderr)
-        return 1
+    refuse_existing(
+        [s.with_suffix(x) for s in stems for x in (EXTENSIONS[args.format], ".json")],
+        force=args.force,
+    )
 
-    prompt = enhance(client, args.idea) if args.enhance else args.idea
+    prompt = enhance(client, args.idea, console) if args.enhance else args.idea
     if args.enhance:
         print(f"Prompt: {prompt}")
     extra: dict[str, Any] = {"quality": args.quality}
@@ -217,7 +228,7 @@ def run(client: AzureAIClient, args: argparse.Namespace, parser: argparse.Argume
     else:
         extra["output_format"] = args.format
     settings = ", ".join([args.size, *extra.values()])
-    print(f"Generating {args.n} image(s) with {family} ({settings})…", file=sys.stderr)
+    console.status(f"generating {args.n} image(s) with {family} ({settings})…")
     result = client.generate_image(prompt, model=args.model, size=args.size, n=args.n, **extra)
     created = datetime.fromtimestamp(result.created or time.time(), timezone.utc)
     meta = {
@@ -237,43 +248,29 @@ def run(client: AzureAIClient, args: argparse.Namespace, parser: argparse.Argume
         print(path)
         if image.revised_prompt:
             print(f"  revised prompt: {image.revised_prompt}")
-    print(f"usage: {client.usage().summary()}", file=sys.stderr)
+    console.status(f"usage: {client.usage().summary()}")
     return 0
 
 
 def main(argv: list[str] | None = None, *, client: AzureAIClient | None = None) -> int:
+    """Run the command line; `client=` lets tests inject their own (the caller closes it)."""
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # --help (0) or a usage error argparse caught (2)
         return exit_.code if isinstance(exit_.code, int) else 2
-    owned = client is None
-    try:
-        if client is None:
-            client = AzureAIClient.from_env(fallback="emulator")
-        return run(client, args, parser)
-    except ContentFilteredError as e:
-        fired = ", ".join(e.filtered_categories) or "unspecified"
-        print(f"Blocked by Azure's content filter: {fired}. Nothing was saved.", file=sys.stderr)
-        return 3
-    except (RateLimitedError, ServiceError) as e:
-        if isinstance(e, ServiceError) and 400 <= (e.status_code or 0) < 500:  # not transient
-            print(f"error: Azure rejected the request: {e}", file=sys.stderr)
-            return 1
-        print(f"Azure OpenAI is busy or unavailable; try again later. {e}", file=sys.stderr)
-        return 4
-    except (AuthenticationError, ConfigurationError, DeploymentNotFoundError) as e:
-        print(f"Check your Azure OpenAI configuration: {e}", file=sys.stderr)
-        return 5
-    except AzureAIKitError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    except OSError as e:
-        print(f"error: could not save the images; nothing was kept ({e})", file=sys.stderr)
-        return 1
-    finally:
-        if owned and client is not None:
-            client.close()
+    console = Console(parser.prog)
+    if args.idea is None:
+        console.status(f"no idea given; drawing an example: {EXAMPLE_IDEA!r}")
+        args.idea = EXAMPLE_IDEA
+    if client is not None:
+        return console.run(lambda: run(client, args, console))
+
+    def own_client() -> int:
+        with AzureAIClient.from_env(fallback="emulator") as owned:
+            return run(owned, args, console)
+
+    return console.run(own_client)
 
 
 if __name__ == "__main__":

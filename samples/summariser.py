@@ -1,10 +1,11 @@
 """Summarise documents with Azure OpenAI: token-aware chunks, a concurrent map, one reduce.
 
-    python samples/summariser.py samples/data/summariser/report.txt --style brief
+    python summariser.py report.txt --style brief
+    python summariser.py                  # no input: summarises a built-in example
 
-Settings come from the environment or `.env` (see .env.example); with no AZURE_OPENAI_ENDPOINT
-it runs on the local emulator. Results go to stdout or --out; progress and errors to stderr.
-`python samples/summariser.py --help` lists the options, examples and exit codes.
+Settings come from AZURE_OPENAI_* environment variables or a `.env` file; with no
+AZURE_OPENAI_ENDPOINT it runs on the local emulator. Results go to stdout or --out; progress
+and errors to stderr. `--help` lists the options, examples and exit codes.
 """
 
 from __future__ import annotations
@@ -23,18 +24,14 @@ from pathlib import Path
 
 from azure_ai_kit import (
     AsyncAzureAIClient,
-    AuthenticationError,
-    AzureAIKitError,
     ChatResult,
     ConfigurationError,
     ContentFilteredError,
     ContextLengthError,
-    DeploymentNotFoundError,
-    RateLimitedError,
-    ServiceError,
     Settings,
     write_atomic,
 )
+from azure_ai_kit.cli_support import EXIT_CODES, EXIT_FILTERED, Console, UsageError, refuse_existing
 
 SUPPORTED = (".txt", ".md", ".html", ".htm")
 STYLES = {
@@ -49,12 +46,16 @@ MAP_PROMPT = (
 )
 MAP_MAX_TOKENS = 400
 MAX_SPLITS = 3  # a chunk too long for the model is halved at most this many times
-EXIT_FAILED, EXIT_USAGE, EXIT_FILTERED, EXIT_UNAVAILABLE, EXIT_AUTH = 1, 2, 3, 4, 5
 Counter = Callable[[str], int]
-
-
-class InputError(Exception):
-    """An input that cannot be read, or an output that must not be overwritten (exit 2)."""
+EXAMPLE = (  # summarised when no input is given on a terminal
+    "Contoso and Fabrikam signed a two-year partnership on 3 March. Contoso will resell "
+    "Fabrikam's inventory software to its 1,200 retail customers, starting in Europe in "
+    "the third quarter and in North America next year. Fabrikam trains Contoso's sales team "
+    "and answers second-line support calls. Revenue is split 70/30 in Fabrikam's favour. "
+    "Either side may leave with six months' notice after the first year. Open questions: "
+    "pricing for customers with fewer than ten stores, and who owns customer data."
+)
+HTML_START = re.compile(r"\s*(<!doctype html|<html|<head|<body|<(p|div|article|h1)\b)", re.I)
 
 
 @dataclass
@@ -103,18 +104,24 @@ def html_to_text(markup: str) -> str:
 
 def read_file(path: Path) -> Document:
     if path.suffix.lower() not in SUPPORTED:
-        raise InputError(f"{path}: unsupported file type (supported: {', '.join(SUPPORTED)})")
+        raise UsageError(f"{path}: unsupported file type (supported: {', '.join(SUPPORTED)})")
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
     try:
         if b"\0" in data[:8192]:
             raise UnicodeError
         text = data.decode("utf-8-sig")
     except UnicodeError:
-        raise InputError(f"{path}: looks binary or is not UTF-8 text") from None
+        raise UsageError(f"{path}: looks binary or is not UTF-8 text") from None
     return Document(path.name, html_to_text(text) if path.suffix.lower() in SUPPORTED[2:] else text)
+
+
+def read_stdin() -> Document:
+    """stdin as a document; a page piped in (`curl … | summariser.py -`) is read as HTML."""
+    text = sys.stdin.read()
+    return Document("stdin", html_to_text(text) if HTML_START.match(text) else text)
 
 
 def read_inputs(names: list[str]) -> list[Document]:
@@ -123,17 +130,17 @@ def read_inputs(names: list[str]) -> list[Document]:
     for name in names:
         path = Path(name)
         if name == "-":
-            docs.append(Document("stdin", sys.stdin.read()))
+            docs.append(read_stdin())
         elif path.is_dir():
             files = sorted(p for p in path.iterdir() if p.suffix.lower() in SUPPORTED)
             if not files:
-                raise InputError(f"{path}: no {', '.join(SUPPORTED)} files in this folder")
+                raise UsageError(f"{path}: no {', '.join(SUPPORTED)} files in this folder")
             docs.extend(read_file(p) for p in files if p.is_file())
         else:
             docs.append(read_file(path))
     for doc in docs:
         if not doc.text.strip():
-            raise InputError(f"{doc.name}: nothing to summarise (no text)")
+            raise UsageError(f"{doc.name}: nothing to summarise (no text)")
     return docs
 
 
@@ -245,13 +252,9 @@ class Summariser:
     client: AsyncAzureAIClient
     args: argparse.Namespace
     count: Counter
-    limit: asyncio.Semaphore  # bounds the requests in flight
+    console: Console
+    limit: asyncio.Semaphore  # bounds the requests in flight, across all documents
     unmetered_streams: int = 0
-
-    def record(self, result: ChatResult) -> None:
-        self.unmetered_streams += result.usage.total_tokens == 0  # streams on older API versions
-        if result.finish_reason == "length":
-            status("warning: a reply reached its token limit and was cut short")
 
     async def ask(self, system: str, text: str, max_tokens: int, echo: str | None = None) -> str:
         """One chat call. With `echo`, stream the reply to stdout (after `echo`) as it arrives."""
@@ -261,12 +264,17 @@ class Summariser:
                 result = await self.client.chat(text, **options)
             else:
                 async with self.client.stream_chat(text, **options) as stream:
-                    print(echo, end="")
+                    self.console.write(echo)
                     async for chunk in stream:
-                        print(chunk.text, end="", flush=True)
+                        self.console.write(chunk.text)
                 result = stream.result
         self.record(result)
         return result.text
+
+    def record(self, result: ChatResult) -> None:
+        self.unmetered_streams += result.usage.total_tokens == 0  # streams on older API versions
+        if result.finish_reason == "length":
+            self.console.status("warning: a reply reached its token limit and was cut short")
 
     async def summarise_part(self, text: str, depth: int = 0) -> str:
         """Map one chunk. A chunk too long for the model is halved and retried (bounded)."""
@@ -295,19 +303,18 @@ class Summariser:
             combined = await asyncio.gather(*(self.combine(name, h, depth + 1) for h in halves))
             return await self.combine(name, combined, depth + 1)
 
-    async def document(self, doc: Document, heading: str) -> Section:
+    async def document(self, doc: Document, heading: str, stream: bool) -> Section:
         chunks = chunk_text(doc.text, self.args.chunk_tokens, self.args.overlap, self.count)
         if len(chunks) == 1:  # short: one call, optionally streamed
-            stream = self.args.stream and not self.args.out
             prompt, max_tokens = final_prompt(self.args), final_max_tokens(self.args)
             try:
                 summary = await self.ask(prompt, chunks[0], max_tokens, heading if stream else None)
                 return Section(doc.name, summary, streamed=stream)
             except ContentFilteredError as exc:
-                return Section(doc.name, notes=[blocked_note(doc.name, 1, 1, exc)])
+                return Section(doc.name, notes=[self.blocked(doc.name, 1, 1, exc)])
             except ContextLengthError:
                 chunks = halve(chunks[0])  # too long for this model after all: map and reduce
-        status(f"{doc.name}: {len(chunks)} chunks, up to {self.args.concurrency} at a time")
+        self.console.status(f"{doc.name}: {len(chunks)} chunks")
         finished = 0
 
         async def map_one(chunk: str) -> str | ContentFilteredError:
@@ -318,66 +325,65 @@ class Summariser:
                 return exc  # reported below; the other chunks go on
             finally:
                 finished += 1
-                progress(doc.name, finished, len(chunks))
+                self.console.progress(f"{doc.name} chunks", finished, len(chunks))
 
         results = await asyncio.gather(*(map_one(chunk) for chunk in chunks))
         section = Section(doc.name)
         partials = []
         for n, result in enumerate(results, 1):
             if isinstance(result, ContentFilteredError):
-                section.notes.append(blocked_note(doc.name, n, len(chunks), result))
+                section.notes.append(self.blocked(doc.name, n, len(chunks), result))
             else:
                 partials.append(f"Part {n}:\n{result}")
         if partials:
             section.summary = await self.combine(doc.name, partials)
         return section
 
-
-def blocked_note(name: str, n: int, total: int, exc: ContentFilteredError) -> str:
-    why = ", ".join(exc.filtered_categories) or "unspecified"
-    what = "was blocked" if exc.source == "prompt" else "had its summary cut"
-    status(f"{name}: chunk {n} of {total} {what} by the content filter ({why}); continuing")
-    return f"> [chunk {n} of {total} {what} by the content filter: {why}]"
-
-
-def progress(name: str, done: int, total: int) -> None:
-    """Redraw a one-line progress bar on stderr, when stderr is a terminal."""
-    if sys.stderr.isatty():
-        bar = "#" * (24 * done // total)
-        end = "\n" if done == total else ""
-        print(f"\r{name} [{bar:.<24}] {done}/{total} chunks", end=end, file=sys.stderr, flush=True)
-
-
-def status(message: str) -> None:
-    print(f"summariser: {message}", file=sys.stderr)
+    def blocked(self, name: str, n: int, total: int, exc: ContentFilteredError) -> str:
+        why = ", ".join(exc.filtered_categories) or "unspecified"
+        what = "was blocked" if exc.source == "prompt" else "had its summary cut"
+        self.console.status(f"{name}: chunk {n} of {total} {what} by the content filter ({why})")
+        return f"> [chunk {n} of {total} {what} by the content filter: {why}]"
 
 
 async def summarise_all(
-    args: argparse.Namespace, docs: list[Document], count: Counter, client: AsyncAzureAIClient
+    args: argparse.Namespace,
+    docs: list[Document],
+    count: Counter,
+    client: AsyncAzureAIClient,
+    console: Console,
 ) -> int:
-    summariser = Summariser(client, args, count, asyncio.Semaphore(args.concurrency))
+    """Summarise every document: concurrently, or one after another when streaming to stdout."""
+    summariser = Summariser(client, args, count, console, asyncio.Semaphore(args.concurrency))
     headings = len(docs) > 1  # one "## name" section per document
-    sections = []
-    for doc in docs:
-        section = await summariser.document(doc, f"## {doc.name}\n\n" if headings else "")
-        sections.append(section)
-        if section.streamed:
-            print("\n")
-        elif not args.out:
-            print(section.markdown(headings), flush=True)
+    stream = args.stream and not args.out
+    console.status(f"{len(docs)} document(s), up to {args.concurrency} requests at a time")
+    sections: list[Section] = []
+    if stream:  # streamed text cannot interleave: one document at a time, printed as it comes
+        for doc in docs:
+            section = await summariser.document(doc, f"## {doc.name}\n\n" * headings, True)
+            sections.append(section)
+            console.write("\n\n" if section.streamed else section.markdown(headings) + "\n")
+    else:
+        sections = list(await asyncio.gather(*(summariser.document(d, "", False) for d in docs)))
+        if not args.out:
+            for section in sections:
+                console.write(section.markdown(headings) + "\n")
     if args.out:
         write_atomic(args.out, "\n".join(s.markdown(headings) for s in sections).encode())
-        status(f"wrote {args.out}")
-    uncounted = " (streamed replies uncounted)" if summariser.unmetered_streams else ""
-    status(f"done: {client.usage().summary()}{uncounted}")
+        console.status(f"wrote {args.out}")
     if all(section.summary is None for section in sections):
-        status("error: the content filter blocked every part of the input")
+        console.status("error: the content filter blocked every part of the input")
         return EXIT_FILTERED
+    uncounted = " (streamed replies uncounted)" if summariser.unmetered_streams else ""
+    console.status(f"done: {client.usage().summary()}{uncounted}")
     return 0
 
 
 # --- output ------------------------------------------------------------------------------------
-def write_batch(args: argparse.Namespace, docs: list[Document], count: Counter) -> int:
+def write_batch(
+    args: argparse.Namespace, docs: list[Document], count: Counter, console: Console
+) -> int:
     """Write one Azure Batch request per chunk (a short document's is its final prompt)."""
     deployment = args.deployment or Settings.load().chat_deployment
     if not deployment:
@@ -396,7 +402,7 @@ def write_batch(args: argparse.Namespace, docs: list[Document], count: Counter) 
             line = {"custom_id": f"{doc.name}#{n}", "method": "POST", "url": "/chat/completions"}
             lines.append(json.dumps({**line, "body": body}, ensure_ascii=False) + "\n")
     write_atomic(args.batch, "".join(lines).encode())
-    status(f"wrote {len(lines)} requests for {len(docs)} document(s) to {args.batch}")
+    console.status(f"wrote {len(lines)} requests for {len(docs)} document(s) to {args.batch}")
     print(
         "To run it on a Global-Batch deployment: upload it to {endpoint}/openai/files with\n"
         "purpose=batch, then POST {endpoint}/openai/batches with the file id,\n"
@@ -424,12 +430,12 @@ def build_parser() -> argparse.ArgumentParser:
         "then combined. Settings come from AZURE_OPENAI_* variables or .env; without\n"
         "AZURE_OPENAI_ENDPOINT it runs on a local emulator (synthetic replies).",
         epilog="examples:\n"
+        "  summariser.py                 # a built-in example\n"
         "  summariser.py report.txt --style brief\n"
         "  summariser.py docs/ --style bullets --max-words 150 --out summary.md\n"
         "  curl -s https://example.com/post.html | summariser.py - --style tldr --stream\n"
         "  summariser.py docs/ --batch requests.jsonl --deployment gpt-4o-mini-batch\n\n"
-        "exit codes: 0 ok, 1 other error, 2 usage or input, 3 content filtered,\n"
-        "            4 throttled or unavailable, 5 authentication or configuration",
+        + EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add = parser.add_argument
@@ -441,7 +447,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("--language", metavar="LANG", help="language of the summary (default: the text's)")
     add("--out", type=Path, metavar="FILE", help="write the summary to FILE instead of stdout")
     add("--force", action="store_true", help="overwrite the --out or --batch file if it exists")
-    add("--stream", action="store_true", help="stream short documents to stdout as they arrive")
+    add("--stream", action="store_true", help="stream short documents to stdout, one at a time")
     add("--concurrency", type=positive, metavar="N", default=4, help="requests in flight (4)")
     add("--chunk-tokens", type=positive, metavar="N", default=1000, help="chunk size (1000)")
     add("--overlap", type=int, metavar="N", default=100, help="tokens shared by chunks (100)")
@@ -451,46 +457,35 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None, *, client: AsyncAzureAIClient | None = None) -> int:
+    """Run the command line; `client=` lets tests inject their own (the caller closes it)."""
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-        if not args.inputs and sys.stdin.isatty():
-            parser.error("no input: give files or folders, or pipe text on stdin")
         if not 0 <= args.overlap < args.chunk_tokens // 2:
             parser.error("--overlap must be at least 0 and under half of --chunk-tokens")
     except SystemExit as exc:  # --help, or a usage error that argparse has explained
-        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+        return exc.code if isinstance(exc.code, int) else 2
+    console = Console("summariser")
+    return console.run(lambda: summarise(args, console, client))
+
+
+def summarise(args: argparse.Namespace, console: Console, client: AsyncAzureAIClient | None) -> int:
+    """Check the output and read the inputs (before any request), then summarise or batch."""
     target: Path | None = args.batch or args.out
-    try:
-        if target and target.exists() and not args.force:
-            raise InputError(f"{target} exists; pass --force to overwrite it")
-        if target and not target.parent.is_dir():
-            raise InputError(f"cannot write {target}: {target.parent} is not a folder")
+    if target is not None:
+        refuse_existing([target], force=args.force)
+        if target.parent.exists() and not target.parent.is_dir():
+            raise UsageError(f"cannot write {target}: {target.parent} is not a folder")
+    if not args.inputs and sys.stdin.isatty():
+        console.status("no input given; summarising a built-in example (see --help)")
+        docs = [Document("example", EXAMPLE)]
+    else:
         docs = read_inputs(args.inputs or ["-"])
-        count, how = token_counter()
-        status(f"{len(docs)} document(s); tokens {how}")
-        if args.batch:
-            return write_batch(args, docs, count)
-        return asyncio.run(run(args, docs, count, client))
-    except InputError as exc:
-        return fail(exc, EXIT_USAGE)
-    except ContentFilteredError as exc:
-        return fail(exc, EXIT_FILTERED)
-    except RateLimitedError as exc:
-        wait = f"in {exc.retry_after:.0f}s" if exc.retry_after else "later"
-        return fail(exc, EXIT_UNAVAILABLE, f"throttled; try again {wait} or lower --concurrency")
-    except ServiceError as exc:
-        return fail(exc, EXIT_UNAVAILABLE, "Azure OpenAI is unavailable; try again later")
-    except (AuthenticationError, ConfigurationError, DeploymentNotFoundError) as exc:
-        return fail(exc, EXIT_AUTH)
-    except (AzureAIKitError, OSError) as exc:
-        return fail(exc, EXIT_FAILED)
-
-
-def fail(exc: Exception, code: int, hint: str = "") -> int:
-    """Report an error on one line of stderr and return its exit code."""
-    status(f"error: {hint + ': ' if hint else ''}{' '.join(str(exc).split())}")
-    return code
+    count, how = token_counter()
+    console.status(f"tokens {how}")
+    if args.batch:
+        return write_batch(args, docs, count, console)
+    return asyncio.run(run(args, docs, count, client, console))
 
 
 async def run(
@@ -498,11 +493,12 @@ async def run(
     docs: list[Document],
     count: Counter,
     client: AsyncAzureAIClient | None,
+    console: Console,
 ) -> int:
     if client is not None:  # injected (tests): the caller owns and closes it
-        return await summarise_all(args, docs, count, client)
+        return await summarise_all(args, docs, count, client, console)
     async with AsyncAzureAIClient.from_env(fallback="emulator") as own:
-        return await summarise_all(args, docs, count, own)
+        return await summarise_all(args, docs, count, own, console)
 
 
 if __name__ == "__main__":

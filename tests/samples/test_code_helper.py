@@ -6,11 +6,9 @@ return a canned Azure chat completion: `Fault(status=200, body=…)`.
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import os
 import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -26,18 +24,6 @@ from azure_ai_kit.testing import FakeClock
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "samples" / "data" / "code_helper"
 
-
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("code_helper", ROOT / "samples/code_helper.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["code_helper"] = module  # dataclasses look their module up here
-    spec.loader.exec_module(module)
-    return module
-
-
-code_helper = _load()
 
 FIXED_STATS = (
     (DATA / "stats.py")
@@ -109,23 +95,40 @@ def system_message(emu: Emulator) -> str:
     return str(emu.requests[-1].body["messages"][0]["content"])
 
 
-def test_help_lists_the_commands_and_examples(capsys: pytest.CaptureFixture[str]) -> None:
+def test_help_lists_the_commands_and_examples(
+    code_helper: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert code_helper.main(["--help"]) == 0
     out = capsys.readouterr().out
-    for word in ("explain", "review", "fix", "ask", "tests", "examples:", "Exit codes"):
+    for word in (
+        "explain",
+        "review",
+        "fix",
+        "ask",
+        "tests",
+        "examples:",
+        "exit codes",
+        "nothing written",
+    ):
         assert word in out
     assert code_helper.main(["fix", "--help"]) == 0
     assert "--apply" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("argv", [[], ["explain"], ["fix", "x.py"], ["nope"]])
-def test_bad_arguments_exit_2(argv: list[str], client: AzureAIClient, emu: Emulator) -> None:
+@pytest.mark.parametrize("argv", [["explain"], ["fix", "x.py"], ["nope"]])
+def test_bad_arguments_exit_2(
+    code_helper: ModuleType, argv: list[str], client: AzureAIClient, emu: Emulator
+) -> None:
     assert code_helper.main(argv, client=client) == 2
     assert emu.requests == []
 
 
 def test_explain_range_sends_exactly_those_lines(
-    stats: Path, client: AzureAIClient, emu: Emulator, capsys: pytest.CaptureFixture[str]
+    code_helper: ModuleType,
+    stats: Path,
+    client: AzureAIClient,
+    emu: Emulator,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert code_helper.main(["explain", f"{stats}:6-8"], client=client) == 0
     out, err = capsys.readouterr()
@@ -139,13 +142,16 @@ def test_explain_range_sends_exactly_those_lines(
     assert code.splitlines() == [f"{n}  {lines[n - 1]}" for n in (6, 7, 8)]
 
 
-def test_explain_whole_file(stats: Path, client: AzureAIClient, emu: Emulator) -> None:
+def test_explain_whole_file(
+    code_helper: ModuleType, stats: Path, client: AzureAIClient, emu: Emulator
+) -> None:
     assert code_helper.main(["explain", str(stats)], client=client) == 0
     assert "22  " in user_message(emu)
 
 
 @pytest.mark.parametrize("span", ["0-3", "5-4", "1-23", "30-40", "2-", "1-2-3"])
 def test_explain_invalid_range_is_a_usage_error(
+    code_helper: ModuleType,
     span: str,
     stats: Path,
     client: AzureAIClient,
@@ -166,6 +172,7 @@ def test_explain_invalid_range_is_a_usage_error(
     ],
 )
 def test_binary_undecodable_and_oversize_files_are_refused(
+    code_helper: ModuleType,
     content: bytes,
     message: str,
     tmp_path: Path,
@@ -182,14 +189,21 @@ def test_binary_undecodable_and_oversize_files_are_refused(
 
 
 def test_missing_file_is_a_usage_error(
-    tmp_path: Path, client: AzureAIClient, capsys: pytest.CaptureFixture[str]
+    code_helper: ModuleType,
+    tmp_path: Path,
+    client: AzureAIClient,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert code_helper.main(["review", str(tmp_path / "gone.py")], client=client) == 2
     assert "cannot read" in capsys.readouterr().err
 
 
 def test_review_file(
-    stats: Path, client: AzureAIClient, emu: Emulator, capsys: pytest.CaptureFixture[str]
+    code_helper: ModuleType,
+    stats: Path,
+    client: AzureAIClient,
+    emu: Emulator,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert code_helper.main(["review", str(stats)], client=client) == 0
     assert "Review the code like a pull request" in system_message(emu)
@@ -197,7 +211,9 @@ def test_review_file(
     assert capsys.readouterr().out.startswith("[emulated gpt-4.1]")
 
 
-def test_review_diff_from_stdin(client: AzureAIClient, emu: Emulator) -> None:
+def test_review_diff_from_stdin(
+    code_helper: ModuleType, client: AzureAIClient, emu: Emulator
+) -> None:
     diff = (DATA / "change.diff").read_text()
     assert code_helper.main(["review", "--diff"], client=client, stdin=io.StringIO(diff)) == 0
     assert "```diff\n" + diff.rstrip() + "\n```" in user_message(emu)
@@ -205,13 +221,15 @@ def test_review_diff_from_stdin(client: AzureAIClient, emu: Emulator) -> None:
 
 @pytest.mark.parametrize(("argv", "stdin"), [(["review", "--diff"], ""), (["review"], "x")])
 def test_review_needs_a_file_or_a_diff(
-    argv: list[str], stdin: str, client: AzureAIClient, emu: Emulator
+    code_helper: ModuleType, argv: list[str], stdin: str, client: AzureAIClient, emu: Emulator
 ) -> None:
     assert code_helper.main(argv, client=client, stdin=io.StringIO(stdin)) == 2
     assert emu.requests == []
 
 
-def test_ask_sends_every_context_file(tmp_path: Path, client: AzureAIClient, emu: Emulator) -> None:
+def test_ask_sends_every_context_file(
+    code_helper: ModuleType, tmp_path: Path, client: AzureAIClient, emu: Emulator
+) -> None:
     (tmp_path / "cache.py").write_text("CACHE = {}\n")
     (tmp_path / "api.go").write_text("package api\n")
     files = [str(tmp_path / "cache.py"), str(tmp_path / "api.go")]
@@ -223,7 +241,11 @@ def test_ask_sends_every_context_file(tmp_path: Path, client: AzureAIClient, emu
 
 
 def test_tests_to_stdout_names_the_framework(
-    stats: Path, client: AzureAIClient, emu: Emulator, capsys: pytest.CaptureFixture[str]
+    code_helper: ModuleType,
+    stats: Path,
+    client: AzureAIClient,
+    emu: Emulator,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert code_helper.main(["tests", str(stats)], client=client) == 0
     assert "pytest" in system_message(emu)
@@ -232,7 +254,7 @@ def test_tests_to_stdout_names_the_framework(
 
 
 def test_tests_out_writes_and_refuses_to_overwrite(
-    stats: Path, tmp_path: Path, client: AzureAIClient, emu: Emulator
+    code_helper: ModuleType, stats: Path, tmp_path: Path, client: AzureAIClient, emu: Emulator
 ) -> None:
     out = tmp_path / "tests" / "test_stats.py"
     body = "from stats import mean\n\n\ndef test_mean():\n    assert mean([1, 3]) == 2\n"
@@ -240,8 +262,8 @@ def test_tests_out_writes_and_refuses_to_overwrite(
     assert code_helper.main(["tests", str(stats), "--out", str(out)], client=client) == 0
     assert out.read_text() == body
 
-    assert code_helper.main(["tests", str(stats), "--out", str(out)], client=client) == 2
-    assert len(emu.requests) == 1  # refused before asking
+    assert code_helper.main(["tests", str(stats), "--out", str(out)], client=client) == 1
+    assert len(emu.requests) == 1  # an existing output is refused (1) before asking
     reply(emu, answer_with("def test_other():\n    pass\n"))
     argv = ["tests", str(stats), "--out", str(out), "--force"]
     assert code_helper.main(argv, client=client) == 0
@@ -249,7 +271,11 @@ def test_tests_out_writes_and_refuses_to_overwrite(
 
 
 def test_fix_without_apply_prints_a_diff_and_writes_nothing(
-    stats: Path, client: AzureAIClient, emu: Emulator, capsys: pytest.CaptureFixture[str]
+    code_helper: ModuleType,
+    stats: Path,
+    client: AzureAIClient,
+    emu: Emulator,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     original = stats.read_text()
     reply(emu, answer_with(FIXED_STATS))
@@ -267,7 +293,11 @@ def test_fix_without_apply_prints_a_diff_and_writes_nothing(
 
 
 def test_fix_apply_round_trip(
-    stats: Path, client: AzureAIClient, emu: Emulator, capsys: pytest.CaptureFixture[str]
+    code_helper: ModuleType,
+    stats: Path,
+    client: AzureAIClient,
+    emu: Emulator,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     original = stats.read_bytes()
     stats.chmod(0o640)
@@ -281,12 +311,16 @@ def test_fix_apply_round_trip(
     assert sorted(p.name for p in stats.parent.iterdir()) == ["stats.py", "stats.py.orig"]
 
     # A second --apply would clobber the backup: refused before asking, unless --force.
-    assert code_helper.main(argv, client=client, stdin=io.StringIO("again")) == 2
+    assert code_helper.main(argv, client=client, stdin=io.StringIO("again")) == 1
     assert len(emu.requests) == 1
 
 
 def test_fix_apply_keeps_a_missing_final_newline(
-    tmp_path: Path, client: AzureAIClient, emu: Emulator, capsys: pytest.CaptureFixture[str]
+    code_helper: ModuleType,
+    tmp_path: Path,
+    client: AzureAIClient,
+    emu: Emulator,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     path = tmp_path / "tool.sh"
     path.write_text("echo $1\nrm -rf $DIR/")
@@ -297,7 +331,7 @@ def test_fix_apply_keeps_a_missing_final_newline(
 
 
 def test_fix_apply_refuses_when_the_file_changed_meanwhile(
-    stats: Path, capsys: pytest.CaptureFixture[str]
+    code_helper: ModuleType, stats: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     edited = stats.read_text() + "# edited while the model was thinking\n"
 
@@ -320,11 +354,15 @@ def test_fix_apply_refuses_when_the_file_changed_meanwhile(
 
 
 def test_fix_with_no_usable_code_writes_nothing(
-    stats: Path, client: AzureAIClient, emu: Emulator, capsys: pytest.CaptureFixture[str]
+    code_helper: ModuleType,
+    stats: Path,
+    client: AzureAIClient,
+    emu: Emulator,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     original = stats.read_text()
     argv = ["fix", str(stats), "--error", "ZeroDivisionError", "--apply"]
-    assert code_helper.main(argv, client=client) == 0  # the emulator answers in prose
+    assert code_helper.main(argv, client=client) == 1  # prose only: --apply wrote nothing
     out, err = capsys.readouterr()
     assert out == ""
     assert "no usable fix" in err
@@ -334,7 +372,11 @@ def test_fix_with_no_usable_code_writes_nothing(
 
 
 def test_fix_with_the_file_unchanged_says_so(
-    stats: Path, client: AzureAIClient, emu: Emulator, capsys: pytest.CaptureFixture[str]
+    code_helper: ModuleType,
+    stats: Path,
+    client: AzureAIClient,
+    emu: Emulator,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     reply(emu, answer_with(stats.read_text().rstrip("\n")))
     assert code_helper.main(["fix", str(stats), "--error", "x", "--apply"], client=client) == 0
@@ -354,11 +396,13 @@ def test_fix_with_the_file_unchanged_says_so(
         ("```python\ncut off mid-way", None),
     ],
 )
-def test_split_answer_finds_the_code(answer: str, expected: str | None) -> None:
+def test_split_answer_finds_the_code(
+    code_helper: ModuleType, answer: str, expected: str | None
+) -> None:
     assert code_helper.split_answer(answer, "python")[1] == expected
 
 
-def test_apply_patch_rejects_a_diff_that_does_not_match() -> None:
+def test_apply_patch_rejects_a_diff_that_does_not_match(code_helper: ModuleType) -> None:
     patch = ["--- a/x\n", "+++ b/x\n", "@@ -1 +1 @@\n", "-old\n", "+new\n"]
     assert code_helper.apply_patch("old\n", patch) == "new\n"
     with pytest.raises(ValueError, match="does not match"):
@@ -366,7 +410,7 @@ def test_apply_patch_rejects_a_diff_that_does_not_match() -> None:
 
 
 def test_falls_back_to_chat_when_there_is_no_code_deployment(
-    stats: Path, emu: Emulator, capsys: pytest.CaptureFixture[str]
+    code_helper: ModuleType, stats: Path, emu: Emulator, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with AzureAIClient(
         endpoint=emu.endpoint,
@@ -379,13 +423,18 @@ def test_falls_back_to_chat_when_there_is_no_code_deployment(
     assert emu.requests[-1].deployment == "gpt-4o-mini"
 
 
-def test_explicit_model_wins(stats: Path, client: AzureAIClient, emu: Emulator) -> None:
+def test_explicit_model_wins(
+    code_helper: ModuleType, stats: Path, client: AzureAIClient, emu: Emulator
+) -> None:
     assert code_helper.main(["review", str(stats), "--model", "chat"], client=client) == 0
     assert emu.requests[-1].deployment == "gpt-4o-mini"
 
 
 def test_content_filter_exits_3(
-    tmp_path: Path, client: AzureAIClient, capsys: pytest.CaptureFixture[str]
+    code_helper: ModuleType,
+    tmp_path: Path,
+    client: AzureAIClient,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     path = tmp_path / "notes.txt"
     path.write_text("This mentions the forbidden-word.\n")
@@ -394,7 +443,7 @@ def test_content_filter_exits_3(
 
 
 def test_throttled_for_a_day_exits_4_without_waiting(
-    stats: Path, client: AzureAIClient, emu: Emulator, clock: FakeClock
+    code_helper: ModuleType, stats: Path, client: AzureAIClient, emu: Emulator, clock: FakeClock
 ) -> None:
     emu.script("gpt-4.1", Fault.throttle(retry_after=86400))
     assert code_helper.main(["review", str(stats)], client=client) == 4
@@ -402,7 +451,11 @@ def test_throttled_for_a_day_exits_4_without_waiting(
 
 
 def test_wrong_key_exits_5(
-    stats: Path, emu: Emulator, clock: FakeClock, capsys: pytest.CaptureFixture[str]
+    code_helper: ModuleType,
+    stats: Path,
+    emu: Emulator,
+    clock: FakeClock,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     with AzureAIClient.for_emulator(
         emu, credential="wrong-key", clock=clock, sleep=clock.sleep
@@ -412,6 +465,7 @@ def test_wrong_key_exits_5(
 
 
 def test_without_a_client_it_falls_back_to_the_emulator_loudly(
+    code_helper: ModuleType,
     stats: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -425,3 +479,61 @@ def test_without_a_client_it_falls_back_to_the_emulator_loudly(
     out, err = capsys.readouterr()
     assert "local emulator" in err
     assert out.startswith("[emulated gpt-4.1]")
+
+
+def test_no_command_explains_the_top_of_its_own_file(
+    code_helper: ModuleType,
+    client: AzureAIClient,
+    emu: Emulator,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert code_helper.main([], client=client) == 0
+    assert "code_helper.py" in user_message(emu)
+    assert "no command given" in capsys.readouterr().err
+
+
+def test_tests_out_that_writes_nothing_exits_1(
+    code_helper: ModuleType, stats: Path, tmp_path: Path, client: AzureAIClient, emu: Emulator
+) -> None:
+    out = tmp_path / "test_stats.py"
+    assert code_helper.main(["tests", str(stats), "--out", str(out)], client=client) == 1
+    assert not out.exists()  # the emulator answered in prose: no code block, nothing written
+
+
+def test_an_empty_file_is_refused_before_any_request(
+    code_helper: ModuleType, tmp_path: Path, client: AzureAIClient, emu: Emulator
+) -> None:
+    empty = tmp_path / "empty.py"
+    empty.write_text("  \n")
+    for argv in (["explain", str(empty)], ["review", str(empty)], ["tests", str(empty)]):
+        assert code_helper.main(argv, client=client) == 2
+    assert emu.requests == []
+
+
+def test_a_filter_cut_mid_stream_starts_its_message_on_a_new_line(
+    code_helper: ModuleType,
+    stats: Path,
+    client: AzureAIClient,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    source = stats.with_name("cut.py")  # the emulator's trigger for a completion cut part-way
+    source.write_text("# emulator-completion-block\nx = 1\n")
+    assert code_helper.main(["explain", str(source)], client=client) == 3
+    out, err = capsys.readouterr()
+    assert out.endswith("\n")  # the partial answer's line is closed before the message
+    assert "\ncode_helper: error: Azure's content filter blocked the completion" in "\n" + err
+
+
+def test_a_blocked_prompt_prints_no_usage_line(
+    code_helper: ModuleType,
+    tmp_path: Path,
+    client: AzureAIClient,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    source = tmp_path / "bad.py"
+    source.write_text("x = 'forbidden-word'\n")
+    assert code_helper.main(["explain", str(source)], client=client) == 3
+    err = capsys.readouterr().err
+    assert "blocked the prompt" in err
+    assert "0 calls" not in err
+    assert "usage:" not in err

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import stat
 import sys
@@ -22,18 +21,6 @@ IDEA = "a fox reading a newspaper"
 STEM = "a-fox-reading-a-newspaper-1"
 
 
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("image_prompt_sample", SAMPLE)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-image_prompt = _load()
-
-
 @pytest.fixture
 def emu() -> Emulator:
     return Emulator.default()
@@ -47,7 +34,10 @@ def client(emu: Emulator) -> Iterator[AzureAIClient]:
 
 @pytest.fixture
 def run(
-    client: AzureAIClient, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    image_prompt: ModuleType,
+    client: AzureAIClient,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> Callable[..., tuple[int, str, str]]:
     """Run the sample with `--out tmp_path/out`; returns (exit code, stdout, stderr)."""
 
@@ -102,7 +92,10 @@ def test_no_enhance_sends_exactly_the_idea(
 
 
 def test_enhance_asks_the_chat_model_first(
-    run: Callable[..., tuple[int, str, str]], emu: Emulator, tmp_path: Path
+    image_prompt: ModuleType,
+    run: Callable[..., tuple[int, str, str]],
+    emu: Emulator,
+    tmp_path: Path,
 ) -> None:
     code, out, _ = run()
 
@@ -146,14 +139,16 @@ def test_gpt_image_1_writes_jpeg(
      ("dall-e-3", "dall-e-3")],
 )  # fmt: skip
 def test_family_is_inferred_from_the_deployment(
-    client: AzureAIClient, model: str, family: str
+    image_prompt: ModuleType, client: AzureAIClient, model: str, family: str
 ) -> None:
     deployment = image_prompt.find_deployment(client, model)
     assert deployment is not None
     assert image_prompt.infer_family(deployment) == family
 
 
-def test_family_prefers_the_base_model_and_defaults_to_dall_e_3(emu: Emulator) -> None:
+def test_family_prefers_the_base_model_and_defaults_to_dall_e_3(
+    image_prompt: ModuleType, emu: Emulator
+) -> None:
     pictures = Deployment("pictures", endpoint=emu.endpoint, model="gpt-image-1")
     assert image_prompt.infer_family(pictures) == "gpt-image-1"
     assert image_prompt.infer_family(Deployment("pictures", endpoint=emu.endpoint)) == "dall-e-3"
@@ -184,7 +179,6 @@ def test_invalid_options_are_usage_errors_and_send_nothing(
 
     assert code == 2
     assert message in err
-    assert "usage:" in err
     assert emu.requests == []
     assert not (tmp_path / "out").exists()
 
@@ -208,7 +202,10 @@ def test_existing_file_is_kept_without_force_and_replaced_with_it(
 
 
 def test_failure_midway_removes_everything_this_run_wrote(
-    run: Callable[..., tuple[int, str, str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    image_prompt: ModuleType,
+    run: Callable[..., tuple[int, str, str]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     real = image_prompt.write_atomic
     calls: list[Path] = []
@@ -250,7 +247,7 @@ def test_throttled_beyond_the_budget_exits_4(
     code, _, err = run("--no-enhance")
 
     assert code == 4
-    assert "busy or unavailable" in err
+    assert "throttled; try again in 86400s" in err
     assert files(tmp_path) == []
 
 
@@ -262,13 +259,50 @@ def test_server_errors_beyond_the_budget_exit_4(
     assert run("--no-enhance")[0] == 4
 
 
-def test_request_azure_rejects_exits_1_not_4(
-    run: Callable[..., tuple[int, str, str]], tmp_path: Path
+def test_a_prompt_over_the_model_limit_is_refused_before_any_request(
+    run: Callable[..., tuple[int, str, str]], emu: Emulator, tmp_path: Path
 ) -> None:
     code, _, err = run("--no-enhance", idea="a fox " * 700)  # dall-e-3 takes 4,000 characters
 
+    assert code == 2
+    assert "dall-e-3 takes prompts of up to 4,000 characters; the idea has 4,200" in err
+    assert emu.requests == []
+    assert run("--no-enhance", idea="a fox " * 600)[0] == 0  # 3,600 characters is fine
+
+
+def test_out_that_is_a_file_is_a_usage_error_before_any_request(
+    run: Callable[..., tuple[int, str, str]], emu: Emulator, tmp_path: Path
+) -> None:
+    (tmp_path / "out").write_text("not a folder")
+
+    code, _, err = run()
+
+    assert code == 2
+    assert "is a file; give a folder" in err
+    assert emu.requests == []
+
+
+def test_without_an_idea_it_draws_the_example(
+    image_prompt: ModuleType,
+    client: AzureAIClient,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert image_prompt.main(["--out", str(tmp_path), "--no-enhance"], client=client) == 0
+    assert "no idea given" in capsys.readouterr().err
+    assert (tmp_path / "a-watercolour-fox-reading-a-newspaper-1.png").exists()
+
+
+def test_request_azure_rejects_exits_1_not_4(
+    run: Callable[..., tuple[int, str, str]], emu: Emulator, tmp_path: Path
+) -> None:
+    body = {"error": {"code": "invalid_request_error", "message": "Invalid prompt."}}
+    emu.script("dall-e-3", Fault(status=400, body=body))
+
+    code, _, err = run("--no-enhance")
+
     assert code == 1
-    assert "prompt is too long" in err
+    assert "Azure rejected the request" in err
     assert files(tmp_path) == []
 
 
@@ -301,7 +335,7 @@ def test_deployment_gone_on_azure_exits_5(
     assert "DeploymentNotFound" in err or "does not exist" in err
 
 
-def test_help(capsys: pytest.CaptureFixture[str]) -> None:
+def test_help(image_prompt: ModuleType, capsys: pytest.CaptureFixture[str]) -> None:
     assert image_prompt.main(["--help"]) == 0
 
     out = capsys.readouterr().out
@@ -311,7 +345,10 @@ def test_help(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_falls_back_to_the_emulator_without_an_endpoint(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    image_prompt: ModuleType,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     for name in ("AZURE_OPENAI_ENDPOINT", "AZURE_AI_KIT_CONFIG"):
         monkeypatch.delenv(name, raising=False)

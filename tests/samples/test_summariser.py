@@ -3,35 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import io
 import itertools
 import json
 import sys
 import types
+from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
 
-from azure_ai_kit import AsyncAzureAIClient
+from azure_ai_kit import AsyncAzureAIClient, RetryPolicy
 from azure_ai_kit.emulator import EmulatedDeployment, Emulator, Fault
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "samples" / "data" / "summariser"
 
 
-def _load_sample() -> types.ModuleType:
-    spec = importlib.util.spec_from_file_location("summariser", ROOT / "samples" / "summariser.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["summariser"] = module  # dataclasses look their module up while being built
-    spec.loader.exec_module(module)
-    return module
-
-
-summariser = _load_sample()
 CONTEXT_LENGTH_EXCEEDED = {
     "error": {
         "message": "This model's maximum context length is 4096 tokens. However, you requested "
@@ -78,9 +68,18 @@ def client(emu: Emulator, sleeps: Sleeps) -> AsyncAzureAIClient:
     return AsyncAzureAIClient.for_emulator(emu, sleep=sleeps)
 
 
-def run(argv: list[str], client: AsyncAzureAIClient) -> int:
-    code: int = summariser.main(argv, client=client)
-    return code
+Runner = Callable[[list[str], AsyncAzureAIClient], int]
+
+
+@pytest.fixture
+def run(summariser: ModuleType) -> Runner:
+    """`run(argv, client)`: the summariser's exit code."""
+
+    def _run(argv: list[str], client: AsyncAzureAIClient) -> int:
+        code: int = summariser.main(argv, client=client)
+        return code
+
+    return _run
 
 
 def chat_requests(emu: Emulator) -> list[Any]:
@@ -110,7 +109,9 @@ def long_text(marked: int | None = None) -> str:
 
 
 # --- command line -----------------------------------------------------------------------------
-def test_help_exits_zero_with_examples(capsys: pytest.CaptureFixture[str]) -> None:
+def test_help_exits_zero_with_examples(
+    summariser: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert summariser.main(["--help"]) == 0
     out = capsys.readouterr().out
     assert "examples:" in out
@@ -118,7 +119,7 @@ def test_help_exits_zero_with_examples(capsys: pytest.CaptureFixture[str]) -> No
     assert "exit codes" in out
 
 
-def test_bad_option_is_a_usage_error(client: AsyncAzureAIClient) -> None:
+def test_bad_option_is_a_usage_error(run: Runner, client: AsyncAzureAIClient) -> None:
     assert run([str(DATA / "partnership.md"), "--style", "haiku"], client) == 2
     assert run([str(DATA / "partnership.md"), "--overlap", "900"], client) == 2
 
@@ -128,6 +129,7 @@ def test_bad_option_is_a_usage_error(client: AsyncAzureAIClient) -> None:
     [("bullets", "bullet points"), ("tldr", "TL;DR:"), ("brief", "## Key points")],
 )
 def test_each_style_asks_for_its_shape_and_prints_markdown(
+    run: Runner,
     style: str,
     marker: str,
     client: AsyncAzureAIClient,
@@ -146,7 +148,7 @@ def test_each_style_asks_for_its_shape_and_prints_markdown(
 
 
 def test_max_words_and_language_shape_the_request(
-    client: AsyncAzureAIClient, emu: Emulator
+    run: Runner, client: AsyncAzureAIClient, emu: Emulator
 ) -> None:
     argv = [str(DATA / "partnership.md"), "--max-words", "60", "--language", "French"]
     assert run(argv, client) == 0
@@ -158,6 +160,7 @@ def test_max_words_and_language_shape_the_request(
 
 # --- input ------------------------------------------------------------------------------------
 def test_stdin_is_read_when_no_file_is_given(
+    run: Runner,
     client: AsyncAzureAIClient,
     emu: Emulator,
     monkeypatch: pytest.MonkeyPatch,
@@ -170,24 +173,60 @@ def test_stdin_is_read_when_no_file_is_given(
 
 
 def test_dash_reads_stdin(
-    client: AsyncAzureAIClient, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    run: Runner,
+    client: AsyncAzureAIClient,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setattr(sys, "stdin", io.StringIO("Northwind cut max_tokens to 400."))
     assert run(["-"], client) == 0
     assert "Northwind cut max_tokens to 400." in capsys.readouterr().out
 
 
-def test_no_input_on_a_terminal_is_a_usage_error(
-    client: AsyncAzureAIClient, monkeypatch: pytest.MonkeyPatch
+def test_no_input_on_a_terminal_summarises_the_built_in_example(
+    run: Runner,
+    client: AsyncAzureAIClient,
+    emu: Emulator,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     tty = io.StringIO()
     monkeypatch.setattr(tty, "isatty", lambda: True)
     monkeypatch.setattr(sys, "stdin", tty)
-    assert run([], client) == 2
+    assert run([], client) == 0
+    assert "Contoso and Fabrikam" in user_of(chat_requests(emu)[0])
+    assert "summarising a built-in example" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("where", ["stdin", "file"])
+def test_an_empty_input_is_refused_before_any_request(
+    run: Runner,
+    where: str,
+    client: AsyncAzureAIClient,
+    emu: Emulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (tmp_path / "empty.md").write_text(" \n\n")
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    assert run(["-"] if where == "stdin" else [str(tmp_path / "empty.md")], client) == 2
+    assert emu.requests == []
+
+
+def test_html_on_stdin_is_read_as_html(
+    run: Runner, client: AsyncAzureAIClient, emu: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = "<!DOCTYPE html><html><head><style>p {}</style></head><body><p>Hello &amp; bye</p>"
+    monkeypatch.setattr(sys, "stdin", io.StringIO(page))
+    assert run(["-"], client) == 0
+    sent = user_of(chat_requests(emu)[0])
+    assert "Hello & bye" in sent
+    assert "<p>" not in sent
+    assert "p {}" not in sent
 
 
 def test_html_is_stripped_of_markup_script_and_style(
-    client: AsyncAzureAIClient, emu: Emulator
+    run: Runner, client: AsyncAzureAIClient, emu: Emulator
 ) -> None:
     assert run([str(DATA / "article.html")], client) == 0
     sent = user_of(chat_requests(emu)[0])
@@ -197,7 +236,7 @@ def test_html_is_stripped_of_markup_script_and_style(
         assert leftover not in sent
 
 
-def test_html_to_text_keeps_blocks_as_paragraphs() -> None:
+def test_html_to_text_keeps_blocks_as_paragraphs(summariser: ModuleType) -> None:
     markup = "<h1>Title</h1><p>One <b>bold</b>\n word.</p><script>x()</script><li>Item &amp; more"
     assert summariser.html_to_text(markup) == "Title\n\nOne bold word.\n\nItem & more"
 
@@ -212,6 +251,7 @@ def test_html_to_text_keeps_blocks_as_paragraphs() -> None:
     ],
 )
 def test_bad_input_is_a_clear_usage_error(
+    run: Runner,
     name: str,
     content: bytes,
     message: str,
@@ -227,14 +267,14 @@ def test_bad_input_is_a_clear_usage_error(
 
 
 def test_missing_file_is_a_usage_error(
-    client: AsyncAzureAIClient, capsys: pytest.CaptureFixture[str]
+    run: Runner, client: AsyncAzureAIClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert run(["nope.txt"], client) == 2
     assert "cannot read nope.txt" in capsys.readouterr().err
 
 
 def test_a_folder_is_summarised_file_by_file_in_order(
-    client: AsyncAzureAIClient, capsys: pytest.CaptureFixture[str]
+    run: Runner, client: AsyncAzureAIClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert run([str(DATA)], client) == 0
     out = capsys.readouterr().out
@@ -243,7 +283,7 @@ def test_a_folder_is_summarised_file_by_file_in_order(
 
 
 # --- chunking ---------------------------------------------------------------------------------
-def test_chunks_respect_the_limit_overlap_and_cover_everything() -> None:
+def test_chunks_respect_the_limit_overlap_and_cover_everything(summariser: ModuleType) -> None:
     count, how = summariser.token_counter()
     assert "estimated" in how
     text = long_text()
@@ -260,7 +300,7 @@ def test_chunks_respect_the_limit_overlap_and_cover_everything() -> None:
         assert 0 < count(carried) <= 60
 
 
-def test_a_huge_sentence_is_cut_between_words() -> None:
+def test_a_huge_sentence_is_cut_between_words(summariser: ModuleType) -> None:
     count, _ = summariser.token_counter()
     chunks = summariser.chunk_text("word " * 2000, 100, 0, count)
     assert len(chunks) > 10
@@ -268,7 +308,11 @@ def test_a_huge_sentence_is_cut_between_words() -> None:
 
 
 def test_long_document_maps_concurrently_then_reduces_once(
-    client: AsyncAzureAIClient, emu: Emulator, capsys: pytest.CaptureFixture[str]
+    run: Runner,
+    summariser: ModuleType,
+    client: AsyncAzureAIClient,
+    emu: Emulator,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert run([str(DATA / "report.txt"), "--style", "brief"], client) == 0
     requests = chat_requests(emu)
@@ -285,7 +329,7 @@ def test_long_document_maps_concurrently_then_reduces_once(
 
 
 @pytest.mark.parametrize("limit", [1, 3])
-def test_concurrency_is_bounded(limit: int) -> None:
+def test_concurrency_is_bounded(run: Runner, limit: int) -> None:
     in_flight = peak = 0
 
     async def slow_reply(seconds: float) -> None:  # the emulator's latency: yields, never sleeps
@@ -305,7 +349,9 @@ def test_concurrency_is_bounded(limit: int) -> None:
     assert peak == limit
 
 
-def test_tiktoken_is_used_when_it_works(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_tiktoken_is_used_when_it_works(
+    summariser: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
     class Encoding:
         def encode(self, text: str) -> list[str]:
             return text.split()
@@ -318,7 +364,11 @@ def test_tiktoken_is_used_when_it_works(monkeypatch: pytest.MonkeyPatch) -> None
 
 
 def test_a_failing_tiktoken_falls_back_to_the_estimate(
-    monkeypatch: pytest.MonkeyPatch, client: AsyncAzureAIClient, capsys: pytest.CaptureFixture[str]
+    run: Runner,
+    summariser: ModuleType,
+    monkeypatch: pytest.MonkeyPatch,
+    client: AsyncAzureAIClient,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     def offline(name: str) -> Any:
         raise ConnectionError("could not download o200k_base")
@@ -332,7 +382,11 @@ def test_a_failing_tiktoken_falls_back_to_the_estimate(
 
 # --- output -----------------------------------------------------------------------------------
 def test_out_writes_the_file_and_refuses_to_overwrite_without_force(
-    client: AsyncAzureAIClient, emu: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    run: Runner,
+    client: AsyncAzureAIClient,
+    emu: Emulator,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     source = str(DATA / "partnership.md")
     assert run([source, "--out", "summary.md"], client) == 0
@@ -341,8 +395,8 @@ def test_out_writes_the_file_and_refuses_to_overwrite_without_force(
     assert written.startswith("[emulated gpt-4o-mini] Contoso Health")
     (tmp_path / "summary.md").write_text("keep me", encoding="utf-8")
     calls = len(emu.requests)
-    assert run([source, "--out", "summary.md"], client) == 2
-    assert "exists; pass --force" in capsys.readouterr().err
+    assert run([source, "--out", "summary.md"], client) == 1  # nothing written, nothing sent
+    assert "exists; nothing written. Pass --force" in capsys.readouterr().err
     assert (tmp_path / "summary.md").read_text(encoding="utf-8") == "keep me"
     assert len(emu.requests) == calls  # refused before spending any tokens
     assert run([source, "--out", "summary.md", "--force"], client) == 0
@@ -351,7 +405,7 @@ def test_out_writes_the_file_and_refuses_to_overwrite_without_force(
 
 
 def test_a_failed_run_leaves_no_output_file(
-    client: AsyncAzureAIClient, emu: Emulator, tmp_path: Path
+    run: Runner, client: AsyncAzureAIClient, emu: Emulator, tmp_path: Path
 ) -> None:
     emu.script("gpt-4o-mini", Fault.throttle(retry_after=86400), times=20)
     assert run([str(DATA / "report.txt"), "--out", "summary.md"], client) == 4
@@ -359,7 +413,7 @@ def test_a_failed_run_leaves_no_output_file(
 
 
 def test_stream_prints_a_short_document_as_it_arrives(
-    client: AsyncAzureAIClient, emu: Emulator, capsys: pytest.CaptureFixture[str]
+    run: Runner, client: AsyncAzureAIClient, emu: Emulator, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert run([str(DATA / "partnership.md"), "--stream", "--style", "tldr"], client) == 0
     out, err = capsys.readouterr()
@@ -370,6 +424,8 @@ def test_stream_prints_a_short_document_as_it_arrives(
 
 # --- content filter, context length -----------------------------------------------------------
 def test_a_blocked_chunk_is_marked_and_the_rest_summarised(
+    run: Runner,
+    summariser: ModuleType,
     client: AsyncAzureAIClient,
     emu: Emulator,
     tmp_path: Path,
@@ -392,7 +448,7 @@ def test_a_blocked_chunk_is_marked_and_the_rest_summarised(
 
 
 def test_everything_blocked_exits_3(
-    client: AsyncAzureAIClient, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    run: Runner, client: AsyncAzureAIClient, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (tmp_path / "bad.md").write_text("This note contains a forbidden-word.", encoding="utf-8")
     assert run(["bad.md"], client) == 3
@@ -402,7 +458,7 @@ def test_everything_blocked_exits_3(
 
 
 def test_a_chunk_over_the_context_window_is_split_and_retried(
-    client: AsyncAzureAIClient, emu: Emulator, capsys: pytest.CaptureFixture[str]
+    run: Runner, client: AsyncAzureAIClient, emu: Emulator, capsys: pytest.CaptureFixture[str]
 ) -> None:
     emu.script("gpt-4o-mini", Fault(status=400, body=CONTEXT_LENGTH_EXCEEDED), times=1)
     assert run([str(DATA / "partnership.md")], client) == 0
@@ -413,7 +469,7 @@ def test_a_chunk_over_the_context_window_is_split_and_retried(
     assert "Contoso" in capsys.readouterr().out
 
 
-def test_a_small_context_window_splits_map_chunks() -> None:
+def test_a_small_context_window_splits_map_chunks(run: Runner, summariser: ModuleType) -> None:
     emu = Emulator([EmulatedDeployment("gpt-4o-mini", context_window=1300)])
     client = AsyncAzureAIClient.for_emulator(emu, sleep=Sleeps())
     assert run([str(DATA / "report.txt"), "--max-words", "100"], client) == 0
@@ -426,7 +482,11 @@ def test_a_small_context_window_splits_map_chunks() -> None:
 
 # --- Azure errors -----------------------------------------------------------------------------
 def test_throttling_beyond_the_budget_exits_4(
-    client: AsyncAzureAIClient, emu: Emulator, sleeps: Sleeps, capsys: pytest.CaptureFixture[str]
+    run: Runner,
+    client: AsyncAzureAIClient,
+    emu: Emulator,
+    sleeps: Sleeps,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     emu.script("gpt-4o-mini", Fault.throttle(retry_after=86400), times=20)
     assert run([str(DATA / "partnership.md")], client) == 4
@@ -437,21 +497,23 @@ def test_throttling_beyond_the_budget_exits_4(
 
 
 def test_server_errors_exit_4(
-    client: AsyncAzureAIClient, emu: Emulator, capsys: pytest.CaptureFixture[str]
+    run: Runner, client: AsyncAzureAIClient, emu: Emulator, capsys: pytest.CaptureFixture[str]
 ) -> None:
     emu.script("gpt-4o-mini", Fault.server_error(), times=20)
     assert run([str(DATA / "partnership.md")], client) == 4
     assert "summariser: error:" in capsys.readouterr().err
 
 
-def test_a_wrong_key_exits_5(emu: Emulator, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_wrong_key_exits_5(
+    run: Runner, emu: Emulator, capsys: pytest.CaptureFixture[str]
+) -> None:
     client = AsyncAzureAIClient.for_emulator(emu, credential="wrong", sleep=Sleeps())
     assert run([str(DATA / "partnership.md")], client) == 5
     assert "refused the credential" in capsys.readouterr().err
 
 
 def test_an_unknown_deployment_exits_5(
-    client: AsyncAzureAIClient, capsys: pytest.CaptureFixture[str]
+    run: Runner, client: AsyncAzureAIClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert run([str(DATA / "partnership.md"), "--deployment", "gpt-5-nope"], client) == 5
     assert "gpt-5-nope" in capsys.readouterr().err
@@ -459,6 +521,7 @@ def test_an_unknown_deployment_exits_5(
 
 # --- batch ------------------------------------------------------------------------------------
 def test_batch_writes_jsonl_and_calls_nothing(
+    run: Runner,
     client: AsyncAzureAIClient,
     emu: Emulator,
     tmp_path: Path,
@@ -484,7 +547,7 @@ def test_batch_writes_jsonl_and_calls_nothing(
 
 
 def test_batch_deployment_option_and_missing_deployment(
-    client: AsyncAzureAIClient, tmp_path: Path
+    run: Runner, client: AsyncAzureAIClient, tmp_path: Path
 ) -> None:
     source = str(DATA / "partnership.md")
     assert run([source, "--batch", "a.jsonl"], client) == 5
@@ -492,5 +555,54 @@ def test_batch_deployment_option_and_missing_deployment(
     assert run([source, "--batch", "a.jsonl", "--deployment", "batch-dep"], client) == 0
     (line,) = (tmp_path / "a.jsonl").read_text().splitlines()
     assert json.loads(line)["body"]["model"] == "batch-dep"
-    assert run([source, "--batch", "a.jsonl", "--deployment", "other"], client) == 2
+    assert run([source, "--batch", "a.jsonl", "--deployment", "other"], client) == 1
     assert "batch-dep" in (tmp_path / "a.jsonl").read_text()
+
+
+def test_the_documents_of_a_folder_are_summarised_concurrently(run: Runner, tmp_path: Path) -> None:
+    in_flight = peak = 0
+
+    async def slow_reply(seconds: float) -> None:  # the emulator's latency: yields, never sleeps
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        for _ in range(5):
+            await asyncio.sleep(0)
+        in_flight -= 1
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for n in range(3):  # three short documents: one request each
+        (folder / f"note{n}.md").write_text(f"Note {n}. The budget was approved on Monday.")
+    deployment = EmulatedDeployment("gpt-4o-mini", first_token_latency=1.0)
+    emu = Emulator([deployment], async_sleep=slow_reply)
+    client = AsyncAzureAIClient.for_emulator(emu, sleep=Sleeps())
+    assert run([str(folder), "--concurrency", "4"], client) == 0
+    assert peak == 3
+
+
+def test_progress_is_a_line_every_few_seconds_when_stderr_is_not_a_terminal(
+    summariser: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
+    now = [0.0]
+    console = summariser.Console("summariser", clock=lambda: now[0], progress_every=5.0)
+    for done in range(1, 11):
+        now[0] += 1.0
+        console.progress("report.txt chunks", done, 10)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == [
+        "summariser: report.txt chunks: 1/10 done",
+        "summariser: report.txt chunks: 6/10 done",
+        "summariser: report.txt chunks: 10/10 done",
+    ]
+
+
+def test_a_one_second_retry_after_never_reads_as_0s(
+    run: Runner, emu: Emulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    emu.script("gpt-4o-mini", Fault.throttle(retry_after=0.4), times=50)
+    client = AsyncAzureAIClient.for_emulator(emu, sleep=Sleeps(), retry=RetryPolicy(max_attempts=1))
+    assert run([str(DATA / "partnership.md")], client) == 4
+    err = capsys.readouterr().err
+    assert "try again in 1s" in err
+    assert "in 0s" not in err
