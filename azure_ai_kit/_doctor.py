@@ -166,8 +166,13 @@ def render_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
-def _api_label(d: Deployment) -> str:
-    return "v1" if d.is_v1 else (d.effective_api_version or DEFAULT_API_VERSION)
+_OPERATIONS = {"chat": "chat", "image": "image_generation", "embedding": "embeddings"}
+
+
+def _api_label(d: Deployment, kind: str = "chat") -> str:
+    """The route this deployment's probe takes: `v1`, or the classic route's api-version."""
+    version = d.api_version_for(_OPERATIONS.get(kind, kind))
+    return "v1" if version is None else version
 
 
 def _azure_error(exc: BaseException) -> tuple[Any, str, str, str]:
@@ -297,7 +302,8 @@ def run_doctor(
     try:
         for d in base.deployments:
             cred = creds[id(d.credential if d.credential is not None else kwargs["credential"])]
-            check = Check(d.name, d.endpoint, d.aliases, probe_kind(d), _api_label(d))
+            kind = probe_kind(d)
+            check = Check(d.name, d.endpoint, d.aliases, kind, _api_label(d, kind))
             checks.append(check)
             if not cred.get("token_ok", True):
                 check.status, check.ok, check.problem = "skipped", False, "no_token"
@@ -320,7 +326,7 @@ def run_doctor(
         if close_http:
             http.close()
     ok = all(c.ok for c in checks) and all(c.get("token_ok", True) for c in creds.values())
-    modes = {"v1" if d.is_v1 else f"classic, api-version {_api_label(d)}" for d in base.deployments}
+    modes = {"v1" if c.api == "v1" else f"classic, api-version {c.api}" for c in checks}
     config_doc = {"source": loaded.source, "endpoints": sorted({c.endpoint for c in checks}),
                   "api": sorted(modes), "auth": list(creds.values())}  # fmt: skip
     doc = {"ok": ok, "exit_code": 0 if ok else 1, "config": config_doc,

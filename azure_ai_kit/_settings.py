@@ -23,7 +23,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
-from ._deployment import DEFAULT_API_VERSION, Deployment
+from ._deployment import Deployment
 from ._endpoint import ALIASES, check_endpoint
 from ._exceptions import ConfigurationError
 
@@ -53,8 +53,8 @@ class Settings(BaseSettings):
     endpoint: str | None = _env("AZURE_OPENAI_ENDPOINT")
     api_key: SecretStr | None = _env("AZURE_OPENAI_API_KEY")
     ad_token: SecretStr | None = _env("AZURE_OPENAI_AD_TOKEN")
-    api_version: str = Field(
-        default=DEFAULT_API_VERSION,
+    api_version: str | None = Field(
+        default=None,
         validation_alias=AliasChoices("AZURE_OPENAI_API_VERSION", "OPENAI_API_VERSION"),
     )
     chat_deployment: str | None = _env(

@@ -1,5 +1,8 @@
 """Shared fixtures: a clean environment for every test, a fake clock, recorded sleeps, and
-client factories wired to an `httpx.MockTransport` (no network, no real sleeps)."""
+client factories wired to an `httpx.MockTransport` (no network, no real sleeps).
+
+The factories pin the classic route (`api_version="2024-10-21"`), whose URLs name the
+deployment; tests of the default routes pass `api_version=None`."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ import httpx
 import pytest
 from azure_wire import API_KEY, DEPLOYMENTS, ENDPOINT, Recorder
 
-from azure_ai_kit import AsyncAzureAIClient, AzureAIClient, RetryPolicy
+from azure_ai_kit import DEFAULT_API_VERSION, AsyncAzureAIClient, AzureAIClient, RetryPolicy
 from azure_ai_kit.testing import FakeClock
 
 
@@ -48,6 +51,7 @@ def make_client(clock: FakeClock) -> Iterator[SyncFactory]:
             "clock": clock,
             "sleep": clock.sleep,
             "retry": RetryPolicy(jitter=0),
+            "api_version": DEFAULT_API_VERSION,
         }
         options.update(kwargs)
         return AzureAIClient(http_client=http, **options), recorder
@@ -73,6 +77,7 @@ async def make_async_client(clock: FakeClock) -> Any:
             "clock": clock,
             "sleep": clock.asleep,
             "retry": RetryPolicy(jitter=0),
+            "api_version": DEFAULT_API_VERSION,
         }
         options.update(kwargs)
         return AsyncAzureAIClient(http_client=http, **options), recorder

@@ -99,11 +99,13 @@ async def test_stream_with_azure_chunks(make_async_client):
     assert result.finish_reason == "stop"
 
 
-async def test_classic_ga_stream_sends_no_stream_options(make_async_client):
-    client, rec = make_async_client(sse_response(stream_chunks(usage=False)))
-    assert await client.stream_chat("hi").text() == "Hello world"
-    assert "stream_options" not in rec.body()
+async def test_classic_ga_stream_asks_for_usage(make_async_client):
+    client, rec = make_async_client(sse_response(stream_chunks()))
+    stream = client.stream_chat("hi")
+    assert await stream.text() == "Hello world"
+    assert rec.body()["stream_options"] == {"include_usage": True}
     assert rec.requests[0].url.params["api-version"] == "2024-10-21"
+    assert stream.result.usage.total_tokens > 0
 
 
 async def test_stream_cut_by_filter(make_async_client):

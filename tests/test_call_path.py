@@ -23,16 +23,17 @@ def test_pool_on_one_resource_shares_one_openai_client(make_client: Any) -> None
 
 
 def test_resources_and_routes_get_their_own_openai_client(clock: FakeClock) -> None:
+    east, west = "https://east.openai.azure.com", "https://west.openai.azure.com"
     pool = [
-        Deployment("a", endpoint="https://east.openai.azure.com", aliases=("chat",)),
-        Deployment("b", endpoint="https://west.openai.azure.com", aliases=("code",)),
-        Deployment(
-            "c", endpoint="https://east.openai.azure.com", aliases=("v1",), api_version="v1"
-        ),
+        Deployment("a", endpoint=east, aliases=("chat",)),  # default route for chat: v1
+        Deployment("b", endpoint=west, aliases=("code",)),
+        Deployment("c", endpoint=east, aliases=("classic",), api_version="2024-10-21"),
+        Deployment("d", endpoint=east, aliases=("v1",), api_version="v1"),
     ]
     client = AzureAIClient(deployments=pool, credential="k" * 32, clock=clock)
-    clients = {id(client.openai(alias)) for alias in ("chat", "code", "v1")}
-    assert len(clients) == 3
+    clients = {alias: client.openai(alias) for alias in ("chat", "code", "classic", "v1")}
+    assert len({id(c) for c in clients.values()}) == 3
+    assert clients["chat"] is clients["v1"]  # same resource, route and credential
     client.close()
 
 

@@ -82,7 +82,7 @@ def test_chat_sends_system_first_and_passes_openai_kwargs_through(make_client):
         {"role": "system", "content": "Be brief."},
         {"role": "user", "content": "Summarise."},
     ]
-    assert body["max_tokens"] == 300
+    assert body["max_completion_tokens"] == 300
     assert body["temperature"] == 0.2
     assert body["seed"] == 7
 

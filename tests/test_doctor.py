@@ -117,7 +117,7 @@ def test_healthy_emulator_lists_every_deployment_with_region_and_ok(emu: Emulato
         assert "East US 2" in row
         assert " ok " in row
         assert "12 ms" in row
-    assert "All 5 deployments OK." in text
+    assert "All 6 deployments OK." in text
     assert "API key ****-key" in text
     assert KEY not in text
 
@@ -294,7 +294,7 @@ def test_cli_doctor_json_on_the_emulator(
     captured = capsys.readouterr()
     doc = json.loads(captured.out)
     assert doc["config"]["source"] == "in-process emulator (AZURE_AI_KIT_EMULATOR=1)"
-    assert len(doc["checks"]) == 5
+    assert len(doc["checks"]) == 6
     assert "local emulator" in captured.err
     assert KEY not in captured.out + captured.err
 

@@ -3,6 +3,7 @@ openai / Semantic Kernel variable names). Every misconfiguration names the varia
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -44,11 +45,24 @@ def test_from_env_with_openai_variable_names(cwd, monkeypatch):
     client, rec = _from_env()
     result = client.chat("hi")
     request = rec.requests[0]
-    assert str(request.url) == (
+    # No api-version set: chat takes the v1 API, the deployment named in the body.
+    assert str(request.url) == f"{ENDPOINT}/openai/v1/chat/completions"
+    assert json.loads(request.content)["model"] == "gpt-4o-mini"
+    assert request.headers["authorization"] == f"Bearer {API_KEY}"
+    assert result.deployment == "gpt-4o-mini"
+
+
+def test_from_env_with_a_dated_version_takes_the_classic_route(cwd, monkeypatch):
+    monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", ENDPOINT)
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", API_KEY)
+    monkeypatch.setenv("OPENAI_API_VERSION", "2024-10-21")
+    monkeypatch.setenv("AZURE_OPENAI_CHAT_DEPLOYMENT", "gpt-4o-mini")
+    client, rec = _from_env()
+    client.chat("hi")
+    assert str(rec.requests[0].url) == (
         f"{ENDPOINT}/openai/deployments/gpt-4o-mini/chat/completions?api-version=2024-10-21"
     )
-    assert request.headers["api-key"] == API_KEY
-    assert result.deployment == "gpt-4o-mini"
+    assert rec.requests[0].headers["api-key"] == API_KEY
 
 
 def test_from_dotenv_file(cwd, monkeypatch):
@@ -63,10 +77,14 @@ def test_from_dotenv_file(cwd, monkeypatch):
     client.chat("hi")
     client.embed("hi")
     assert [r.url.path for r in rec.requests] == [
-        "/openai/deployments/chat-from-dotenv/chat/completions",
-        "/openai/deployments/emb-from-dotenv/embeddings",
+        "/openai/v1/chat/completions",
+        "/openai/v1/embeddings",
     ]
-    assert rec.requests[0].headers["api-key"] == API_KEY
+    assert [json.loads(r.content)["model"] for r in rec.requests] == [
+        "chat-from-dotenv",
+        "emb-from-dotenv",
+    ]
+    assert rec.requests[0].headers["authorization"] == f"Bearer {API_KEY}"
 
 
 def test_environment_beats_dotenv(cwd, monkeypatch):
@@ -117,8 +135,8 @@ def test_azure_api_version_wins_over_openai_api_version(cwd, monkeypatch):
     assert Settings().api_version == "2025-04-01-preview"
 
 
-def test_default_api_version_is_latest_ga(cwd):
-    assert Settings().api_version == "2024-10-21"
+def test_no_api_version_by_default_so_each_operation_takes_its_default_route(cwd):
+    assert Settings().api_version is None
 
 
 def test_v1_selected_by_endpoint_suffix(cwd, monkeypatch):
@@ -150,7 +168,7 @@ def test_from_env_keyword_arguments_override(cwd, monkeypatch):
     monkeypatch.setenv("AZURE_OPENAI_CHAT_DEPLOYMENT", "gpt-4o")
     client, rec = _from_env(credential="override-key")
     client.chat("hi")
-    assert rec.requests[0].headers["api-key"] == "override-key"
+    assert rec.requests[0].headers["authorization"] == "Bearer override-key"
 
 
 def test_settings_repr_hides_the_key(cwd, monkeypatch):
@@ -470,7 +488,7 @@ def test_blank_key_in_dotenv_means_entra_id_not_an_empty_key(cwd, monkeypatch):
     settings = Settings.load()
     assert settings.api_key is None
     assert settings.config_file is None
-    assert settings.api_version == "2024-10-21"
+    assert settings.api_version is None
     assert settings.timeout == 60.0
     assert settings.deployment_map() == {"chat": "gpt-4o"}
     client, rec = _from_env()
@@ -478,7 +496,7 @@ def test_blank_key_in_dotenv_means_entra_id_not_an_empty_key(cwd, monkeypatch):
     request = rec.requests[0]
     assert "api-key" not in request.headers
     assert request.headers["authorization"] == "Bearer entra-token-1"
-    assert request.url.params["api-version"] == "2024-10-21"
+    assert request.url.path == "/openai/v1/chat/completions"
 
 
 def test_blank_endpoint_is_reported_as_missing(cwd, monkeypatch):

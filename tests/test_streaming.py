@@ -109,12 +109,18 @@ def _stream_body(make_client, **client_kwargs):
     return rec.requests[0], rec.body()
 
 
-def test_classic_ga_stream_does_not_send_stream_options(make_client):
-    """WIRE.md: stream_options needs 2024-09-01-preview or later; absent from 2024-10-21 GA."""
+def test_classic_ga_stream_asks_for_the_usage_chunk(make_client):
+    """docs/wire.md: stream_options is in the 2024-10-21 GA spec and every later version."""
     request, body = _stream_body(make_client)
     assert request.url.params["api-version"] == "2024-10-21"
     assert request.url.path == "/openai/deployments/gpt-4o/chat/completions"
     assert body["stream"] is True
+    assert body["stream_options"] == {"include_usage": True}
+
+
+@pytest.mark.parametrize("version", ["2024-06-01", "2024-08-01-preview", "2024-02-01"])
+def test_versions_before_stream_options_do_not_get_it(make_client, version):
+    _, body = _stream_body(make_client, api_version=version)
     assert "stream_options" not in body
 
 
@@ -151,7 +157,8 @@ def test_stream_passes_system_and_max_tokens(make_client):
     body = rec.body()
     assert rec.requests[0].url.path == "/openai/deployments/gpt-41/chat/completions"
     assert body["messages"][0] == {"role": "system", "content": "terse"}
-    assert body["max_tokens"] == 5
+    assert body["max_completion_tokens"] == 5  # 2024-10-21 takes it, and every chat model does
+    assert "max_tokens" not in body
 
 
 # --- failures -----------------------------------------------------------------------------------

@@ -29,8 +29,17 @@ def client_config(emulator: Emulator | None = None, *, asynchronous: bool) -> di
         http = httpx.AsyncClient(transport=emu.async_transport())
     else:
         http = httpx.Client(transport=emu.transport())
-    deployments = [
-        Deployment(d.name, endpoint=emu.endpoint, aliases=d.aliases, model=d.model_name)
-        for d in emu.deployments.values()
-    ]
+    # A deployment without aliases answers to its kind's default alias ("chat", "image",
+    # "embedding") when no other deployment claims it, so `Emulator([EmulatedDeployment(
+    # "gpt-4o-mini")])` serves `client.chat()` as the default emulator does.
+    taken = {alias for d in emu.deployments.values() for alias in d.aliases}
+    deployments = []
+    for d in emu.deployments.values():
+        aliases = d.aliases
+        if not aliases and d.kind not in taken:
+            aliases = (d.kind,)
+            taken.add(d.kind)
+        deployments.append(
+            Deployment(d.name, endpoint=emu.endpoint, aliases=aliases, model=d.model_name)
+        )
     return {"credential": emu.api_key, "deployments": deployments, "http_client": http}

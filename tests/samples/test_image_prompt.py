@@ -247,7 +247,7 @@ def test_throttled_beyond_the_budget_exits_4(
     code, _, err = run("--no-enhance")
 
     assert code == 4
-    assert "throttled; try again in 86400s" in err
+    assert "throttled; try again in 300s" in err
     assert files(tmp_path) == []
 
 

@@ -155,7 +155,7 @@ def test_max_words_and_language_shape_the_request(
     (request,) = chat_requests(emu)
     assert "at most 60 words" in system_of(request)
     assert "Write in French." in system_of(request)
-    assert request.body["max_tokens"] == 140
+    assert request.body["max_completion_tokens"] == 140
 
 
 # --- input ------------------------------------------------------------------------------------
