@@ -46,6 +46,7 @@ DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks-instruction
 CLIENTS = ("openai", "azure-ai-kit")
 LONG_CHUNKS = 1000
 TARGET = 1.05
+NULL = "nothing"  # the empty row: what switching counting on and off costs
 
 
 @dataclass(frozen=True)
@@ -56,10 +57,6 @@ class Spec:
     api: str  # "sync" or "async"
     kind: str  # "chat", "stream" or "respond"
     chunks: int = 0
-
-    def args(self, client: str, calls: int, warm_up: int) -> list[str]:
-        """The `--run` arguments of one measured process."""
-        return [client, self.api, self.kind, str(self.chunks), str(calls), str(warm_up)]
 
 
 def _rows() -> tuple[Spec, ...]:
@@ -96,44 +93,93 @@ def _build(client: str, api: str, kind: str, chunks: int) -> Callable[[], Any]:
     return builders[client](canned.transport(), kind == "stream")  # type: ignore[no-any-return]
 
 
-def _wait_for_counting() -> None:
-    # As timeit does: whether a full collection of everything the imports made falls inside
-    # the measured calls or not would move the count by more than the difference we measure.
-    gc.collect()
-    gc.disable()
-    print(f"ready {os.getpid()}", flush=True)
-    sys.stdin.readline()  # the parent switches counting on, then writes a line
+def _plan(api: str, quick: bool) -> list[tuple[Spec, int, int]]:
+    """(row, counted calls, warm-up calls) for one API, led by the empty row that measures
+    what counting itself costs."""
+    from . import respond
+
+    plan = [(Spec(NULL, api, "chat"), 0, 0)]
+    for spec in ROWS:
+        if spec.api != api or (spec.kind == "respond" and isinstance(respond.builders(), str)):
+            continue
+        if spec.chunks > 100:  # one long call already warms every per-chunk path
+            plan.append((spec, 1 if quick else 2, 1))
+        else:  # counts repeat, so a few dozen calls pin the per-call cost to the digit
+            plan.append((spec, 5 if quick else 30, 10 if quick else 50))
+    return plan
 
 
-def _workload(client: str, api: str, kind: str, chunks: int, calls: int, warm_up: int) -> None:
-    """What each callgrind process executes: warm up, wait, `calls` counted calls, exit."""
-    call = _build(client, api, kind, chunks)
+def _checkpoint(message: str) -> None:
+    print(message, flush=True)
+    sys.stdin.readline()  # the parent switches counting on or off, then writes a line
+
+
+def _workload(client: str, api: str, quick: bool) -> None:
+    """What each callgrind process executes: per row, uncounted warm-up, then counted calls."""
+    plan = _plan(api, quick)
+    calls: dict[str, Callable[[], Any]] = {NULL: lambda: None}
+    calls.update((s.label, _build(client, api, s.kind, s.chunks)) for s, n, _ in plan if n)
+
+    def begin(spec: Spec) -> None:
+        # As timeit does: whether a full collection of everything the imports made falls
+        # inside the measured calls or not would move the count by more than we measure.
+        gc.collect()
+        gc.disable()
+        _checkpoint(f"ready {os.getpid()} {spec.label}")
+
+    def end() -> None:
+        _checkpoint("done")
+        gc.enable()
+
     if api == "sync":
-        for _ in range(warm_up):
-            call()
-        _wait_for_counting()
-        for _ in range(calls):
-            call()
-        os._exit(0)  # interpreter teardown is not the call's cost
+        for spec, n, warm_up in plan:
+            call = calls[spec.label]
+            for _ in range(warm_up):
+                call()
+            begin(spec)
+            for _ in range(n):
+                call()
+            end()
+        os._exit(0)  # interpreter teardown is not the calls' cost
 
     async def run() -> None:
-        for _ in range(warm_up):
-            await call()
-        _wait_for_counting()
-        for _ in range(calls):
-            await call()
+        for spec, n, warm_up in plan:
+            call = calls[spec.label]
+            for _ in range(warm_up):
+                await call()
+            begin(spec)
+            for _ in range(n):
+                await call()
+            end()
         os._exit(0)
 
     asyncio.run(run())
 
 
 # --- the parent ----------------------------------------------------------------------------
-def _count(args: list[str]) -> int:
+def _control(pid: str, *args: str) -> str:
+    done = subprocess.run(
+        ["callgrind_control", *args, pid], check=True, capture_output=True, text=True
+    )
+    return done.stdout
+
+
+def _total(pid: str) -> int:
+    """Instructions counted so far in the callgrind process `pid` (all threads)."""
+    shown = _control(pid, "-e")
+    if "Totals:" not in shown:
+        raise RuntimeError(f"callgrind_control printed no totals for {pid}:\n{shown}")
+    totals = re.findall(r"Th\s+\d+\s+([\d,]+)", shown)  # no thread lines before any count
+    return sum(int(t.replace(",", "")) for t in totals)
+
+
+def _count(client: str, api: str, quick: bool) -> dict[str, int]:
+    """Instructions counted per row, in one callgrind process for `client` and `api`."""
     command = [
         "valgrind", "--tool=callgrind", "--instr-atstart=no", "--callgrind-out-file=/dev/null",
-        sys.executable, "-m", "bench.instructions", "--run", *args,
+        sys.executable, "-m", "bench.instructions", "--run", client, api, str(int(quick)),
     ]  # fmt: skip
-    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    counts: dict[str, int] = {}
     with subprocess.Popen(
         command,
         stdin=subprocess.PIPE,
@@ -141,22 +187,27 @@ def _count(args: list[str]) -> int:
         stderr=subprocess.PIPE,
         text=True,
         cwd=Path(__file__).parent.parent,
-        env=env,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
     ) as process:
         assert process.stdin is not None
         assert process.stdout is not None
-        line = process.stdout.readline().split()
-        if line[:1] == ["ready"]:
-            subprocess.run(
-                ["callgrind_control", "-i", "on", line[1]], check=True, capture_output=True
-            )
-            process.stdin.write("go\n")
-            process.stdin.flush()
+        stdin, stdout = process.stdin, process.stdout
+        while (line := stdout.readline()).startswith("ready "):
+            _, pid, label = line.rstrip("\n").split(" ", 2)
+            _control(pid, "-i", "on")
+            start = _total(pid)
+            stdin.write("go\n")
+            stdin.flush()
+            if stdout.readline() != "done\n":
+                break
+            counts[label] = _total(pid) - start
+            _control(pid, "-i", "off")
+            stdin.write("next\n")
+            stdin.flush()
         _, err = process.communicate()
-    match = re.search(r"Collected\s*:\s*(\d+)", err)
-    if process.returncode != 0 or match is None:
-        raise RuntimeError(f"callgrind run {args} failed:\n{err[-2000:]}")
-    return int(match.group(1))
+    if process.returncode != 0:
+        raise RuntimeError(f"callgrind run of {client} {api} failed:\n{err[-2000:]}")
+    return counts
 
 
 @dataclass
@@ -169,33 +220,22 @@ class Result:
 
 
 def measure(*, quick: bool = False, log: Callable[[str], None] = print) -> Result:
-    """Instructions per call for every (row, client), runs in parallel, one per core."""
+    """Instructions per call for every (row, client): one process per client and API,
+    run in parallel, one per core."""
     from . import respond
 
     started = time.perf_counter()
-    notes: dict[str, str] = {}
     found = respond.builders()
-    if isinstance(found, str):
-        notes["respond"] = found
-    specs = [s for s in ROWS if s.label not in notes]
-    jobs: dict[tuple[str, str], list[str]] = {}
-    for spec in specs:
-        long = spec.chunks > 100
-        calls = (1 if quick else 5) if long else (10 if quick else 100)
-        warm_up = 3 if long else (10 if quick else 50)
-        for client in CLIENTS:
-            jobs[(spec.label, client)] = spec.args(client, calls, warm_up)
-    for api in ("sync", "async"):  # what counting costs before the first call and after the last
-        jobs[(f"null {api}", "openai")] = ["openai", api, "chat", "0", "0", "0"]
+    notes = {"respond": found} if isinstance(found, str) else {}
+    jobs = [(client, api) for client in CLIENTS for api in ("sync", "async")]
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        counts = dict(zip(jobs, pool.map(_count, jobs.values()), strict=True))
+        counted = list(pool.map(lambda job: _count(job[0], job[1], quick), jobs))
     per_call: dict[tuple[str, str], float] = {}
-    for spec in specs:
-        for client in CLIENTS:
-            calls = int(jobs[(spec.label, client)][4])
-            null = counts[(f"null {spec.api}", "openai")]
-            per_call[(spec.label, client)] = (counts[(spec.label, client)] - null) / calls
-            log(f"{client} {spec.label}: {per_call[(spec.label, client)]:,.0f} instructions/call")
+    for (client, api), counts in zip(jobs, counted, strict=True):
+        for spec, calls, _ in _plan(api, quick):
+            if calls:
+                per_call[(spec.label, client)] = (counts[spec.label] - counts[NULL]) / calls
+                log(f"{client} {spec.label}: {per_call[(spec.label, client)]:,.0f} per call")
     return Result(per_call, notes, time.perf_counter() - started)
 
 
@@ -259,15 +299,13 @@ def report(result: Result, memory_lines: list[str], command: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Measure and write the report (or, with --run, be the workload of one callgrind run)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument(
-        "--run", nargs=6, metavar=("CLIENT", "API", "KIND", "CHUNKS", "CALLS", "WARM_UP")
-    )
+    parser.add_argument("--run", nargs=3, metavar=("CLIENT", "API", "QUICK"))
     parser.add_argument("--quick", action="store_true", help="fewer calls (about a minute)")
     parser.add_argument("--docs", type=Path, default=DOCS)
     args = parser.parse_args(argv)
     if args.run:
-        client, api, kind, chunks, calls, warm_up = args.run
-        _workload(client, api, kind, int(chunks), int(calls), int(warm_up))
+        client, api, quick = args.run
+        _workload(client, api, quick == "1")
         return 0
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         print("valgrind is not installed; apt-get install valgrind", file=sys.stderr)
