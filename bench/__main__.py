@@ -1,6 +1,7 @@
 """`python -m bench`: run every benchmark and write `docs/benchmarks.md` (+ the chart).
 
-`--quick` takes fewer samples (for trying the code, not for publishing).
+`--quick` takes fewer samples and a smaller goodput workload: an end-to-end smoke check
+(well under a minute on two cores), for trying the code, not for publishing.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import chart, failover, goodput, imports, overhead
+from . import chart, failover, goodput, imports, memory, overhead
 from .report import Report, machine
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -36,14 +37,20 @@ def main(argv: list[str] | None = None) -> int:
     def log(message: str) -> None:
         print(f"[{time.perf_counter() - started:5.0f} s] {message}", file=sys.stderr, flush=True)
 
+    quick = args.quick
     log("import time …")
-    import_rows = imports.run(repetitions=5 if args.quick else 9)
+    import_rows = imports.run(repetitions=3 if quick else 9)
     log("per-call overhead …")
-    overhead_rows = overhead.run(repetitions=3 if args.quick else 11)
+    if quick:
+        overhead_rows = overhead.run(repetitions=3, batch_seconds=0.03, memory_seconds=0.2)
+    else:
+        overhead_rows = overhead.run()
+    log(f"peak memory of a {memory.STREAM_KIB} KiB stream …")
+    stream_memory = memory.run()
     log("failover latency …")
-    failover_result = failover.run(pairs=50 if args.quick else 300)
+    failover_result = failover.run(pairs=50 if quick else 300)
     log("goodput under throttling …")
-    goodput_rows = goodput.run(log=log)
+    goodput_rows = goodput.run(log=log, requests=30 if quick else goodput.REQUESTS)
 
     args.docs.mkdir(parents=True, exist_ok=True)
     chart_note: str
@@ -60,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         imports=import_rows,
         goodput=goodput_rows,
         failover=failover_result,
+        stream_memory=stream_memory,
         chart=chart_note,
         seconds=time.perf_counter() - started,
     )

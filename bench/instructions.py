@@ -1,21 +1,22 @@
 """Per-call cost in CPU instructions, counted by valgrind's callgrind: repeatable to the digit.
 
 Timing on a shared two-core VM swings ±15 % from run to run, too much to judge a 5 % target.
-Instruction counts do not depend on what else the machine does. Each (client, row) runs in
-its own process under callgrind with instrumentation off (`--instr-atstart=no`): imports,
-client construction and the warm-up calls run uncounted, then the process waits; the parent
-switches counting on (`callgrind_control -i on`), the process makes N calls and leaves with
-`os._exit` (no interpreter teardown). The few instructions between switching on and the first
-call are measured once per API by a run with N = 0 and subtracted, so
-(count − that) / N is the cost of one call. The garbage collector is off for the measured
-calls (as in `timeit`) and `PYTHONHASHSEED=0`, so a second run gives the same digits.
+Instruction counts do not depend on what else the machine does. One process per client and
+API runs under callgrind with instrumentation off (`--instr-atstart=no`), so imports, client
+construction and warm-up calls run uncounted and fast. Before each row's calls it stops and
+waits; the parent switches counting on (`callgrind_control -i on`), reads the running total,
+lets it make N calls, reads the total again and switches counting off. (difference − that of
+an empty row) / N is the cost of one call; the empty row is what the hand-over itself costs.
+The garbage collector is off for the counted calls (as in `timeit`) and `PYTHONHASHSEED=0`, so
+a second run gives the same digits (the 1,000-chunk rows within about 0.2 %).
 
 Rows: sync, sync stream, async, async stream (20-chunk streams), `respond` once the kit and
 the emulator have it, and 1,000-chunk streams, from which the cost of one more chunk follows:
 (cost of the 1,000-chunk call − cost of the 20-chunk call) / 980. Below the table, the peak
-Python memory of a 640 KiB stream (`bench/memory.py`), also repeatable. Runs go in parallel,
-one per core; a full run takes a few minutes on two cores, `--quick` (fewer calls) about a
-minute, so this is not part of `make bench`:
+Python memory of a 640 KiB stream (`bench/memory.py`), also repeatable. The four processes
+run in parallel, one per core; a few minutes on two cores, `--quick` (fewer calls) about a
+minute with the same digits to within a few in ten thousand, so this is not part of
+`make bench`:
 
     python -m bench.instructions            # writes docs/benchmarks-instructions.md
 
