@@ -91,11 +91,12 @@ class Report:
             f"| failover adds < {TARGET_FAILOVER_MS:.0f} ms | {self.failover.added_ms:.2f} ms "
             f"| {_met(self.failover.added_ms < TARGET_FAILOVER_MS)} |",
             "",
-            "Timed per-call ratios on a shared two-core VM move by ±15 % from run to run, more",
-            "than the 5 % the target allows. The repeatable measure of the per-call target is",
-            "the instruction count per call in",
+            "The per-call ratios are medians of paired batches (kit batch ÷ the openai batch",
+            "timed next to it); min and max show how far single pairs strayed on this shared",
+            "two-core VM. The repeatable measure of the per-call target — the same digits on",
+            "every run — is the instruction count per call, per chunk and the peak memory in",
             "[benchmarks-instructions.md](benchmarks-instructions.md)",
-            "(`python -m bench.instructions`, callgrind; too slow to run in `make bench`).",
+            "(`python -m bench.instructions`, callgrind; a few minutes, so not in `make bench`).",
         ]
         return lines
 
@@ -187,9 +188,9 @@ class Report:
             "`AzureAIClient(endpoint=..., deployments={'chat': ...}, http_client=...)`",
             "calling `chat()` / `stream_chat()`; the load balancer wraps the same mock behind",
             "one backend; LiteLLM's `completion(model='azure/...', client=<that openai client>)`.",
-            f"Streamed rows read all {STREAM_CHUNKS} JSON events of a short reply (the "
-            "prompt-filter event, the role chunk, content chunks, the finish and the usage "
-            "chunk). `respond` rows compare the kit's `respond()` with openai's "
+            f"Streamed rows read all {STREAM_CHUNKS} JSON events of a short reply (the",
+            "prompt-filter event, the role chunk, content chunks, the finish and the usage",
+            "chunk). `respond` rows compare the kit's `respond()` with openai's",
             "`responses.create` on Azure's v1 route, once both exist.",
             "CPU µs/call is the thread's CPU time (`time.thread_time`) — the calls never wait,",
             "so this is their cost without the time other processes steal. **Ratios are",
