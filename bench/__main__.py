@@ -1,7 +1,9 @@
 """`python -m bench`: run every benchmark and write `docs/benchmarks.md` (+ the chart).
 
-`--quick` takes fewer samples and a smaller goodput workload: an end-to-end smoke check
-(well under a minute on two cores), for trying the code, not for publishing.
+`--quick` takes fewer samples and a smaller goodput workload and writes to `build/bench-quick/`
+(not the published page): an end-to-end smoke check of every benchmark. It exits with status 1
+when it takes longer than `--budget` seconds (60), so a slow-down of the benchmarks themselves
+shows up; it is not part of `make test`.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from pathlib import Path
 from . import chart, failover, goodput, imports, memory, overhead
 from .report import Report, machine
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+QUICK_DOCS = ROOT / "build" / "bench-quick"
 CHART = "benchmarks-utilisation.png"
 
 
@@ -27,9 +31,13 @@ def _quiet_third_parties() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="fewer samples, faster")
-    parser.add_argument("--docs", type=Path, default=DOCS, help="where to write the report")
+    parser.add_argument("--quick", action="store_true", help="fewer samples: a smoke check")
+    parser.add_argument("--docs", type=Path, help="where to write the report (default: docs/)")
+    parser.add_argument(
+        "--budget", type=float, default=60.0, help="--quick fails past this many seconds"
+    )
     args = parser.parse_args(argv)
+    args.docs = args.docs or (QUICK_DOCS if args.quick else DOCS)
     _quiet_third_parties()
     started = time.perf_counter()
     about = machine()
@@ -73,6 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     (args.docs / "benchmarks.md").write_text(report.markdown(), encoding="utf-8")
     log(f"wrote {args.docs / 'benchmarks.md'} in {report.seconds:.0f} s")
+    if args.quick and report.seconds > args.budget:
+        log(f"the quick run took longer than its {args.budget:.0f} s budget")
+        return 1
     return 0
 
 

@@ -8,15 +8,15 @@ waits; the parent switches counting on (`callgrind_control -i on`), reads the ru
 lets it make N calls, reads the total again and switches counting off. (difference − that of
 an empty row) / N is the cost of one call; the empty row is what the hand-over itself costs.
 The garbage collector is off for the counted calls (as in `timeit`) and `PYTHONHASHSEED=0`, so
-a second run gives the same digits (the 1,000-chunk rows within about 0.2 %).
+a second run gives the same digits for the short rows (the 1,000-chunk rows, made of one or
+two calls, within about 0.5 %).
 
 Rows: sync, sync stream, async, async stream (20-chunk streams), `respond` once the kit and
 the emulator have it, and 1,000-chunk streams, from which the cost of one more chunk follows:
 (cost of the 1,000-chunk call − cost of the 20-chunk call) / 980. Below the table, the peak
 Python memory of a 640 KiB stream (`bench/memory.py`), also repeatable. The four processes
-run in parallel, one per core; a few minutes on two cores, `--quick` (fewer calls) about a
-minute with the same digits to within a few in ten thousand, so this is not part of
-`make bench`:
+run in parallel, one per core: about a minute on two cores (`--quick` makes fewer calls, for
+the same digits to within a few in ten thousand). Not part of `make bench`:
 
     python -m bench.instructions            # writes docs/benchmarks-instructions.md
 
