@@ -93,10 +93,10 @@ class Report:
             "",
             "The per-call ratios are medians of paired batches (kit batch ÷ the openai batch",
             "timed next to it); min and max show how far single pairs strayed on this shared",
-            "two-core VM. The repeatable measure of the per-call target — the same digits on",
-            "every run — is the instruction count per call, per chunk and the peak memory in",
+            "two-core VM. The repeatable measure of the per-call target (two runs agree to",
+            "within 0.05 %) is the instruction count per call, per chunk and the peak memory in",
             "[benchmarks-instructions.md](benchmarks-instructions.md)",
-            "(`python -m bench.instructions`, callgrind; a few minutes, so not in `make bench`).",
+            "(`python -m bench.instructions`, callgrind; about a minute, not in `make bench`).",
         ]
         return lines
 
