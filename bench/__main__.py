@@ -1,6 +1,9 @@
 """`python -m bench`: run every benchmark and write `docs/benchmarks.md` (+ the chart).
 
-`--quick` takes fewer samples (for trying the code, not for publishing).
+`--quick` takes fewer samples and a smaller goodput workload and writes to `build/bench-quick/`
+(not the published page): an end-to-end smoke check of every benchmark. It exits with status 1
+when it takes longer than `--budget` seconds (60), so a slow-down of the benchmarks themselves
+shows up; it is not part of `make test`.
 """
 
 from __future__ import annotations
@@ -11,10 +14,12 @@ import sys
 import time
 from pathlib import Path
 
-from . import chart, failover, goodput, imports, overhead
+from . import chart, failover, goodput, imports, memory, overhead
 from .report import Report, machine
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+QUICK_DOCS = ROOT / "build" / "bench-quick"
 CHART = "benchmarks-utilisation.png"
 
 
@@ -26,9 +31,13 @@ def _quiet_third_parties() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="fewer samples, faster")
-    parser.add_argument("--docs", type=Path, default=DOCS, help="where to write the report")
+    parser.add_argument("--quick", action="store_true", help="fewer samples: a smoke check")
+    parser.add_argument("--docs", type=Path, help="where to write the report (default: docs/)")
+    parser.add_argument(
+        "--budget", type=float, default=60.0, help="--quick fails past this many seconds"
+    )
     args = parser.parse_args(argv)
+    args.docs = args.docs or (QUICK_DOCS if args.quick else DOCS)
     _quiet_third_parties()
     started = time.perf_counter()
     about = machine()
@@ -36,14 +45,20 @@ def main(argv: list[str] | None = None) -> int:
     def log(message: str) -> None:
         print(f"[{time.perf_counter() - started:5.0f} s] {message}", file=sys.stderr, flush=True)
 
+    quick = args.quick
     log("import time …")
-    import_rows = imports.run(repetitions=5 if args.quick else 9)
+    import_rows = imports.run(repetitions=3 if quick else 9)
     log("per-call overhead …")
-    overhead_rows = overhead.run(repetitions=3 if args.quick else 11)
+    if quick:
+        overhead_rows = overhead.run(repetitions=3, batch_seconds=0.03, memory_seconds=0.2)
+    else:
+        overhead_rows = overhead.run()
+    log(f"peak memory of a {memory.STREAM_KIB} KiB stream …")
+    stream_memory = memory.run()
     log("failover latency …")
-    failover_result = failover.run(pairs=50 if args.quick else 300)
+    failover_result = failover.run(pairs=50 if quick else 300)
     log("goodput under throttling …")
-    goodput_rows = goodput.run(log=log)
+    goodput_rows = goodput.run(log=log, requests=30 if quick else goodput.REQUESTS)
 
     args.docs.mkdir(parents=True, exist_ok=True)
     chart_note: str
@@ -60,11 +75,15 @@ def main(argv: list[str] | None = None) -> int:
         imports=import_rows,
         goodput=goodput_rows,
         failover=failover_result,
+        stream_memory=stream_memory,
         chart=chart_note,
         seconds=time.perf_counter() - started,
     )
     (args.docs / "benchmarks.md").write_text(report.markdown(), encoding="utf-8")
     log(f"wrote {args.docs / 'benchmarks.md'} in {report.seconds:.0f} s")
+    if args.quick and report.seconds > args.budget:
+        log(f"the quick run took longer than its {args.budget:.0f} s budget")
+        return 1
     return 0
 
 

@@ -75,6 +75,10 @@ class GoodputResult:
         return self.completed * COST / self.elapsed if self.elapsed > 0 else 0.0
 
     @property
+    def requests(self) -> int:
+        return self.completed + self.failed + self.not_started
+
+    @property
     def utilisation(self) -> float:
         return self.tokens_per_second / (len(NAMES) * TPM / 60)
 
@@ -220,7 +224,7 @@ def _drain(base_url: str) -> None:
             response.raise_for_status()
 
 
-def _drive(client: str, call: Call) -> GoodputResult:
+def _drive(client: str, call: Call, requests: int, time_cap: float) -> GoodputResult:
     lock = threading.Lock()
     issued = itertools.count()
     latencies: list[float] = []
@@ -229,7 +233,7 @@ def _drive(client: str, call: Call) -> GoodputResult:
     start = time.perf_counter()
 
     def worker() -> None:
-        while next(issued) < REQUESTS and time.perf_counter() - start < TIME_CAP:
+        while next(issued) < requests and time.perf_counter() - start < time_cap:
             began = time.perf_counter()
             try:
                 call()
@@ -248,7 +252,7 @@ def _drive(client: str, call: Call) -> GoodputResult:
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=TIME_CAP + 70 - (time.perf_counter() - start))
+        thread.join(timeout=time_cap + 70 - (time.perf_counter() - start))
     with lock:
         failed = sum(errors.values())
         done = len(latencies) + failed
@@ -256,21 +260,30 @@ def _drive(client: str, call: Call) -> GoodputResult:
             client=client,
             completed=len(latencies),
             failed=failed,
-            not_started=REQUESTS - done,
+            not_started=requests - done,
             elapsed=(max(finished) if finished else time.perf_counter()) - start,
             latencies=list(latencies),
             errors=dict(errors),
         )
 
 
-def run(*, log: Callable[[str], None] = print) -> list[GoodputResult]:
-    """Run every scenario against a fresh emulator process; returns one result per client."""
+def run(
+    *,
+    log: Callable[[str], None] = print,
+    requests: int = REQUESTS,
+    time_cap: float = TIME_CAP,
+) -> list[GoodputResult]:
+    """Run every scenario against a fresh emulator process; returns one result per client.
+
+    Fewer `requests` (and a shorter `time_cap`) make a quick run; the published page uses the
+    defaults.
+    """
     results: list[GoodputResult] = []
     for client, build in SCENARIOS:
         with EmulatorProcess(NAMES, tpm=TPM, rpm=RPM) as base_url:
             call = build(base_url)
             _drain(base_url)
-            result = _drive(client, call)
+            result = _drive(client, call, requests, time_cap)
         log(
             f"  {client}: {result.completed} ok, {result.failed} failed, "
             f"{result.utilisation:.2f} utilisation in {result.elapsed:.1f}s"

@@ -1,18 +1,24 @@
 """Per-call overhead: the same canned Azure response through an in-process MockTransport.
 
-For each mode (sync/async × plain/streamed) every available client is built once over its own
-`httpx.MockTransport`, warmed up, then timed in interleaved batches: each repetition times one
-batch per client, rotating the order, so drift on a busy machine hits all of them alike.
+Rows: sync, sync stream, async, async stream (streams of `STREAM_CHUNKS` JSON events), and
+`respond` / `async respond` once the kit and the emulator have the Responses API
+(`bench/respond.py`; until then those rows are skipped with a note).
+
+For each row every available client is built once over its own `httpx.MockTransport` and
+warmed up. Then, repetition after repetition, each other client's batch is timed right next
+to a batch of plain `openai` (which of the two goes first alternates), and the ratio of the
+two per-call costs is kept: drift on a busy machine hits both halves of a pair alike, so the
+paired ratio is stable where each client's own median or minimum is not. The row reports
+the median of those ratios with their min and max.
 
 The clock is the thread's CPU time (`time.thread_time`): everything here runs on one thread
 and never waits, so CPU time is the call's cost, minus the time other processes on a shared
-machine steal from us. Wall-clock µs/call is recorded too. We report the median µs/call over
-repetitions and, as the ratio client/openai, the ratio of each one's fastest batch:
-interference only ever adds time, so the minimum is the stable estimate of a call's cost.
+machine steal from us. Wall-clock µs/call is recorded too; the garbage collector is off
+within a batch, as in `timeit`.
 
-Memory (plain modes): `tracemalloc` peak above the starting level while making 1,000 calls
-(a slow client makes fewer, capped at a few seconds, and the count is reported), and what is
-still allocated after a full garbage collection, scaled to 1,000 calls.
+Memory (plain chat rows): `tracemalloc` peak above the starting level while making 1,000
+calls (a slow client makes fewer, capped at a few seconds, and the count is reported), and
+what is still allocated after a full garbage collection, scaled to 1,000 calls.
 """
 
 from __future__ import annotations
@@ -21,45 +27,76 @@ import asyncio
 import gc
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 
-from ._canned import record
+from . import respond
+from ._canned import STREAM_CHUNKS, Canned, record, stream
 from ._stats import median
 from .contenders import ASYNC_BUILDERS, SYNC_BUILDERS, AsyncCall, SyncCall
 
-__all__ = ["MODES", "ModeResult", "Row", "run"]
+__all__ = ["BASE", "MODES", "Mode", "ModeResult", "Row", "close", "run"]
 
-MODES = (("sync", False), ("sync", True), ("async", False), ("async", True))
+BASE = "openai"
+
+
+@dataclass(frozen=True)
+class Mode:
+    """One row of the table: which API, chat or respond, streamed or not."""
+
+    label: str
+    api: str  # "sync" or "async"
+    stream: bool = False
+    respond: bool = False
+
+
+MODES = (
+    Mode("sync", "sync"),
+    Mode("sync stream", "sync", stream=True),
+    Mode("async", "async"),
+    Mode("async stream", "async", stream=True),
+)
+RESPOND_MODES = (
+    Mode("respond", "sync", respond=True),
+    Mode("async respond", "async", respond=True),
+)
 
 
 @dataclass
 class Row:
-    """One client in one mode."""
+    """One client in one mode; `ratio*` are paired against openai (1.0 for openai itself)."""
 
     client: str
     us_per_call: float
-    ratio_to_openai: float
     wall_us_per_call: float
+    ratio: float = 1.0
+    ratio_min: float = 1.0
+    ratio_max: float = 1.0
     peak_kib_per_1000: float | None = None
     retained_kib_per_1000: float | None = None
     memory_calls: int = 0
     samples: list[float] = field(default_factory=list)
+    ratios: list[float] = field(default_factory=list)
 
 
 @dataclass
 class ModeResult:
-    """Every client's row for one mode, e.g. ("sync", streamed=True)."""
+    """Every client's row for one mode, or a note saying why the mode was skipped."""
 
-    api: str
-    stream: bool
+    mode: Mode
     calls_per_batch: dict[str, int]
     rows: list[Row]
+    chunks: int = 0  # JSON events per streamed call
+    note: str = ""
 
     @property
     def label(self) -> str:
-        return f"{self.api}, {'streamed' if self.stream else 'plain'}"
+        return self.mode.label
+
+    def row(self, client: str) -> Row | None:
+        """The row of `client`, if it was measured."""
+        return next((r for r in self.rows if r.client == client), None)
 
 
 # A "runner" makes `n` calls of one client and returns (CPU seconds, wall seconds).
@@ -86,7 +123,7 @@ def _async_runner(call: AsyncCall, loop: asyncio.AbstractEventLoop) -> Runner:
     return lambda n: loop.run_until_complete(batch(n))
 
 
-def _close(loop: asyncio.AbstractEventLoop) -> None:
+def close(loop: asyncio.AbstractEventLoop) -> None:
     """Close `loop` as `asyncio.run` would: cancel leftovers (LiteLLM leaves logging tasks)."""
     pending = asyncio.all_tasks(loop)
     for task in pending:
@@ -115,8 +152,19 @@ def _memory(runner: Runner, calls: int) -> tuple[float, float]:
     return (peak - before) / 1024, (after - before) / 1024
 
 
+def _batch(runner: Runner, calls: int) -> tuple[float, float]:
+    """(CPU µs, wall µs) per call over one batch, the garbage collector off as in timeit."""
+    gc.collect()
+    gc.disable()
+    try:
+        cpu_s, wall_s = runner(calls)
+    finally:
+        gc.enable()
+    return cpu_s / calls * 1e6, wall_s / calls * 1e6
+
+
 def _measure_mode(
-    runners: dict[str, Runner],
+    runners: Mapping[str, Runner],
     *,
     repetitions: int,
     batch_seconds: float,
@@ -124,37 +172,38 @@ def _measure_mode(
     memory_seconds: float,
 ) -> tuple[dict[str, int], list[Row]]:
     names = list(runners)
+    others = [n for n in names if n != BASE]
     calls: dict[str, int] = {}
     per_call: dict[str, float] = {}
     for name in names:
         runners[name](10)  # warm-up: lazy imports, client construction, pools
         per_call[name] = runners[name](10)[1] / 10
         calls[name] = max(5, min(2000, int(batch_seconds / per_call[name])))
+    # Everything built so far (LiteLLM's import alone is huge) is long-lived: keep it out of
+    # the collections between batches, which would otherwise take longer than a quick batch.
+    gc.collect()
+    gc.freeze()
     cpu: dict[str, list[float]] = {name: [] for name in names}
     wall: dict[str, list[float]] = {name: [] for name in names}
+    ratios: dict[str, list[float]] = {name: [] for name in others}
     for rep in range(repetitions):
-        order = names[rep % len(names) :] + names[: rep % len(names)]
-        for name in order:
-            gc.collect()
-            gc.disable()  # as timeit does: a collection mid-batch is noise, not the call's cost
-            try:
-                cpu_s, wall_s = runners[name](calls[name])
-            finally:
-                gc.enable()
-            cpu[name].append(cpu_s / calls[name] * 1e6)
-            wall[name].append(wall_s / calls[name] * 1e6)
-    rows = [
-        Row(
-            name,
-            us_per_call=median(cpu[name]),
-            # Interference on a shared machine only ever adds time, so the fastest batch of
-            # each client is its truest cost: the ratio of minimums is the stable estimate.
-            ratio_to_openai=min(cpu[name]) / min(cpu["openai"]),
-            wall_us_per_call=median(wall[name]),
-            samples=cpu[name],
-        )
-        for name in names
-    ]
+        shift = rep % max(1, len(others))
+        for i, name in enumerate(others[shift:] + others[:shift]):
+            pair = (BASE, name) if (rep + i) % 2 == 0 else (name, BASE)
+            us: dict[str, float] = {}
+            for who in pair:
+                us[who], wall_us = _batch(runners[who], calls[who])
+                cpu[who].append(us[who])
+                wall[who].append(wall_us)
+            ratios[name].append(us[name] / us[BASE])
+    rows = []
+    for name in names:
+        row = Row(name, median(cpu[name]), median(wall[name]), samples=cpu[name])
+        if name != BASE:
+            row.ratios = ratios[name]
+            row.ratio = median(ratios[name])
+            row.ratio_min, row.ratio_max = min(ratios[name]), max(ratios[name])
+        rows.append(row)
     if memory:
         for row in rows:
             # 1,000 calls, or as many as fit in `memory_seconds` (tracemalloc slows calls ~2x).
@@ -163,38 +212,66 @@ def _measure_mode(
             row.peak_kib_per_1000 = peak
             row.retained_kib_per_1000 = retained * 1000 / n
             row.memory_calls = n
+    gc.unfreeze()
     return calls, rows
 
 
+def _builders(
+    mode: Mode, canned: Canned, respond_builders: respond.Builders | None, clients: set[str]
+) -> tuple[dict[str, SyncCall], dict[str, AsyncCall]]:
+    """Each client's call for `mode`, built over its own transport replaying `canned`."""
+    if mode.respond:
+        assert respond_builders is not None
+        sync_r, async_r = respond_builders
+        if mode.api == "sync":
+            return {n: b(canned.transport()) for n, b in sync_r.items() if n in clients}, {}
+        return {}, {n: b(canned.transport()) for n, b in async_r.items() if n in clients}
+    if mode.api == "sync":
+        built = SYNC_BUILDERS.items()
+        return {n: b(canned.transport(), mode.stream) for n, b in built if n in clients}, {}
+    built_a = ASYNC_BUILDERS.items()
+    return {}, {n: b(canned.transport(), mode.stream) for n, b in built_a if n in clients}
+
+
 def run(
-    *, repetitions: int = 11, batch_seconds: float = 0.15, memory_seconds: float = 1.5
+    *,
+    repetitions: int = 11,
+    batch_seconds: float = 0.15,
+    memory_seconds: float = 1.5,
+    clients: set[str] | None = None,
 ) -> list[ModeResult]:
-    """Measure every mode; returns one `ModeResult` per mode, openai's row first."""
+    """Measure every mode; returns one `ModeResult` per mode, openai's row first.
+
+    `clients` limits the clients measured (openai is always one of them).
+    """
+    wanted = (clients or set(SYNC_BUILDERS)) | {BASE}
+    found = respond.builders()
+    respond_builders = None if isinstance(found, str) else found[1]
     results: list[ModeResult] = []
-    for api, stream in MODES:
-        canned = record(stream=stream)
+    for mode in MODES + RESPOND_MODES:
+        if mode.respond and isinstance(found, str):
+            results.append(ModeResult(mode, {}, [], note=found))
+            continue
+        if mode.respond:
+            assert not isinstance(found, str)
+            canned = found[0]
+        else:
+            canned = stream(chunks=STREAM_CHUNKS) if mode.stream else record(stream=False)
+        sync_calls, async_calls = _builders(mode, canned, respond_builders, wanted)
         measure = partial(
             _measure_mode,
             repetitions=repetitions,
             batch_seconds=batch_seconds,
-            memory=not stream,
+            memory=not mode.stream and not mode.respond,
             memory_seconds=memory_seconds,
         )
-        if api == "sync":
-            runners = {
-                name: _sync_runner(build(canned.transport(), stream))
-                for name, build in SYNC_BUILDERS.items()
-            }
-            calls, rows = measure(runners)
+        if mode.api == "sync":
+            calls, rows = measure({n: _sync_runner(c) for n, c in sync_calls.items()})
         else:
             loop = asyncio.new_event_loop()
             try:
-                runners = {
-                    name: _async_runner(build(canned.transport(), stream), loop)
-                    for name, build in ASYNC_BUILDERS.items()
-                }
-                calls, rows = measure(runners)
+                calls, rows = measure({n: _async_runner(c, loop) for n, c in async_calls.items()})
             finally:
-                _close(loop)
-        results.append(ModeResult(api, stream, calls, rows))
+                close(loop)
+        results.append(ModeResult(mode, calls, rows, chunks=canned.events))
     return results
