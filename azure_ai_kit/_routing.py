@@ -305,10 +305,14 @@ class Router:
     def _throttle_pause(self, h: Health, retry_after: float | None) -> float:
         if retry_after is None or not retry_after >= 0:  # absent, negative or NaN
             return self._grow(self._throttle_cooldown, h.throttles)
-        if retry_after < MIN_THROTTLE_PAUSE:
+        if retry_after == 0:
             # A server stuck on "retry-after: 0" would otherwise get back-to-back requests.
             h.short_hints += 1
             return self._grow(MIN_THROTTLE_PAUSE, h.short_hints)
+        if retry_after < MIN_THROTTLE_PAUSE:
+            # A real but tiny hint (PTU's retry-after-ms: 50) is honoured, at the floor.
+            h.short_hints = 0
+            return MIN_THROTTLE_PAUSE
         h.short_hints = 0
         return min(retry_after, self._max_cooldown)  # a date in year 9999 is not a plan
 

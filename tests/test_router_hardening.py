@@ -183,15 +183,16 @@ def test_zero_hints_cost_a_pause_that_grows_until_a_real_hint(clock: FakeClock) 
     a = dep("a")
     router = make([a], clock, throttle_cooldown=1.0, failure_cooldown_cap=1.0)
     pauses = []
-    for hint in [0.0, 0.0, 0.001, 0.0, 0.0, 0.0, 0.5, 0.0]:
+    for hint in [0.0, 0.0, 0.0, 0.0, 0.0, 0.001, 0.5, 0.0]:
         router.record_throttled(a, hint)
         pause = router.status()[0].retry_in
         assert pause is not None
         pauses.append(pause)
         clock.advance(pause)
     m = MIN_THROTTLE_PAUSE
-    # Doubling up to the cap; a usable hint (0.5 s) is obeyed and restarts the growth.
-    assert pauses == pytest.approx([m, 2 * m, 4 * m, 8 * m, 1.0, 1.0, 0.5, m])
+    # Zero hints double up to the cap; a tiny real hint costs the floor, a usable one (0.5 s)
+    # is obeyed, and both restart the growth.
+    assert pauses == pytest.approx([m, 2 * m, 4 * m, 8 * m, 1.0, m, 0.5, m])
     router.record_success(a)
     router.record_throttled(a, 0.0)
     assert router.status()[0].retry_in == pytest.approx(m)
