@@ -146,7 +146,11 @@ class _Loop:
                 out.append((call.id, None, f"error: invalid arguments: {exc}"))
                 continue
             out.append(
-                (call.id, tool.function, {k: getattr(arguments, k) for k in arguments.model_fields})
+                (
+                    call.id,
+                    tool.function,
+                    {k: getattr(arguments, k) for k in tool.arguments.model_fields},
+                )
             )
         return out
 
