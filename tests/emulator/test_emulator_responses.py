@@ -13,7 +13,7 @@ import openai
 import pydantic
 import pytest
 
-from azure_ai_kit.emulator import EmulatedDeployment, Emulator, Fault, ToolCall
+from azure_ai_kit.emulator import EmulatedDeployment, Emulator, Fault, ToolCall, bodies
 from azure_ai_kit.testing import FakeClock
 
 PROMPT = (
@@ -469,3 +469,16 @@ def test_responses_on_the_loopback_server(emu: Emulator) -> None:
         )
         assert raw.headers["content-type"].startswith("text/event-stream")
         assert raw.text.startswith("event: response.created\ndata: {")
+
+
+def test_previous_response_body_matches_the_frozen_one(emu: Emulator) -> None:
+    frozen: Any = bodies.PREVIOUS_RESPONSE_NOT_FOUND
+    missing = frozen["error"]["message"].split("'")[1]
+    with httpx.Client(transport=emu.transport(), base_url=emu.endpoint) as http:
+        answer = http.post(
+            "/openai/v1/responses",
+            json={"model": "gpt-4o-mini", "input": "hi", "previous_response_id": missing},
+            headers={"api-key": "emulator-key"},
+        )
+    assert answer.status_code == 400
+    assert answer.json() == frozen
