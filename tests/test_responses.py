@@ -296,3 +296,43 @@ def test_a_stream_incomplete_for_length_returns_an_incomplete_result(make_client
         "incomplete",
         "max_output_tokens",
     )
+
+
+# --- against the emulator -----------------------------------------------------------------
+def test_on_the_emulator_a_conversation_streams_and_continues():
+    from azure_ai_kit import AzureAIClient
+
+    client = AzureAIClient.for_emulator()
+    first = client.respond("Capital of France?", instructions="Be brief.")
+    assert first.status == "completed"
+    assert first.id.startswith("resp_")
+    assert first.usage.total_tokens > 0
+    follow_up = client.respond("And of Spain?", previous_response_id=first.id)
+    assert follow_up.deployment == first.deployment
+    with client.stream_respond("Tell me a story") as stream:
+        text = "".join(chunk.text for chunk in stream)
+    assert text
+    assert stream.result.text == text
+    assert client.usage().total.calls == 3
+
+
+async def test_on_the_emulator_async_respond_and_function_calls():
+    from azure_ai_kit import AsyncAzureAIClient
+
+    tool = {
+        "type": "function",
+        "name": "get_weather",
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}},
+            "required": ["city"],
+            "additionalProperties": False,
+        },
+    }
+    async with AsyncAzureAIClient.for_emulator() as client:
+        result = await client.respond("Weather in Paris?", tools=[tool])
+        [call] = result.tool_calls
+        assert call.name == "get_weather"
+        assert "city" in json.loads(call.arguments)
+        async with client.stream_respond("hi") as stream:
+            assert await stream.text() == stream.result.text

@@ -195,3 +195,14 @@ def test_text_format_must_be_a_pydantic_model(make_client):
     with pytest.raises(TypeError, match="pydantic BaseModel subclass"):
         client.respond("hi", text_format={"type": "json_schema"})
     assert recorder.requests == []
+
+
+def test_on_the_emulator_both_apis_answer_with_a_valid_instance():
+    from azure_ai_kit import AzureAIClient
+
+    client = AzureAIClient.for_emulator()
+    assert isinstance(client.chat("Describe Paris.", response_format=City).parsed, City)
+    assert isinstance(client.respond("Describe Paris.", text_format=City).parsed, City)
+    with client.stream_respond("Describe Paris.", text_format=City) as stream:
+        stream.text()
+    assert isinstance(stream.result.parsed, City)

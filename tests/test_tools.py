@@ -119,3 +119,19 @@ async def test_arun_tools_awaits_async_tools(make_async_client):
     assert result.text == "2.1 million."
     assert recorder.body(1)["messages"][-1]["content"] == "Paris: 2.1M people"
     assert len(recorder.body(0)["tools"]) == 2
+
+
+def test_on_the_emulator_the_loop_calls_the_tool_and_ends_in_text():
+    from azure_ai_kit import AzureAIClient
+
+    seen = []
+
+    def weather(city: str) -> str:
+        """Weather for a city."""
+        seen.append(city)
+        return f"sunny in {city}"
+
+    result = run_tools(AzureAIClient.for_emulator(), "Weather in Paris?", tools=[weather])
+    assert len(seen) == 1
+    assert result.rounds == 2
+    assert "sunny" in result.text
