@@ -24,6 +24,8 @@ from ._exceptions import (
     DeploymentNotFoundError,
     RateLimitedError,
     ServiceError,
+    StructuredOutputError,
+    ToolLoopError,
 )
 from ._results import (
     Attempt,
@@ -45,10 +47,14 @@ from ._usage import Price, UsageLine, UsageReport
 if TYPE_CHECKING:
     from ._async_chat_stream import AsyncChatStream
     from ._async_client import AsyncAzureAIClient
+    from ._async_response_stream import AsyncResponseStream
     from ._chat_stream import ChatStream
     from ._client import AzureAIClient
+    from ._response_stream import ResponseStream
+    from ._responses import ResponseChunk, ResponseResult
     from ._routing import DeploymentStatus
     from ._settings import Settings
+    from ._tools import ToolsResult, arun_tools, function_tool, run_tools
 
 __version__ = "0.1.0"
 
@@ -56,6 +62,7 @@ __all__ = [
     "DEFAULT_API_VERSION",
     "AsyncAzureAIClient",
     "AsyncChatStream",
+    "AsyncResponseStream",
     "Attempt",
     "AuthenticationError",
     "AzureAIClient",
@@ -77,13 +84,22 @@ __all__ = [
     "ImageResult",
     "Price",
     "RateLimitedError",
+    "ResponseChunk",
+    "ResponseResult",
+    "ResponseStream",
     "RetryPolicy",
     "Served",
     "ServiceError",
     "Settings",
+    "StructuredOutputError",
+    "ToolLoopError",
+    "ToolsResult",
     "Usage",
     "UsageLine",
     "UsageReport",
+    "arun_tools",
+    "function_tool",
+    "run_tools",
     "write_atomic",
 ]
 
@@ -91,10 +107,18 @@ __all__ = [
 _LAZY = {
     "AsyncAzureAIClient": "._async_client",
     "AsyncChatStream": "._async_chat_stream",
+    "AsyncResponseStream": "._async_response_stream",
     "AzureAIClient": "._client",
     "ChatStream": "._chat_stream",
     "DeploymentStatus": "._routing",
+    "ResponseChunk": "._responses",
+    "ResponseResult": "._responses",
+    "ResponseStream": "._response_stream",
     "Settings": "._settings",
+    "ToolsResult": "._tools",
+    "arun_tools": "._tools",
+    "function_tool": "._tools",
+    "run_tools": "._tools",
 }
 
 

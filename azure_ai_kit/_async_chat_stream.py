@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from types import TracebackType
 from typing import Any
 
-from ._results import ChatChunk
+from ._results import ChatChunk, ChatResult
 from ._streams import StreamBase
 
 __all__ = ["AsyncChatStream"]
@@ -21,9 +21,14 @@ class AsyncChatStream(StreamBase):
     Use it with `async with`, so the HTTP response is closed however the loop ends.
     """
 
-    def __init__(self, open_stream: Callable[[], Awaitable[tuple[Any, Any, Any, Any]]]) -> None:
+    def __init__(
+        self,
+        open_stream: Callable[[], Awaitable[tuple[Any, Any, Any, Any]]],
+        structured: Callable[[ChatResult], ChatResult] | None = None,
+    ) -> None:
         super().__init__()
         self._open = open_stream
+        self._structured = structured
 
     async def __aenter__(self) -> AsyncChatStream:
         await self._ensure_open()

@@ -6,6 +6,7 @@ request (`_base`), awaits `openai` inside the retry loop (`_run`), and converts 
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from types import TracebackType
@@ -15,6 +16,7 @@ import httpx2
 import openai
 
 from ._async_chat_stream import AsyncChatStream
+from ._async_response_stream import AsyncResponseStream
 from ._base import (
     ClientBase,
     build_messages,
@@ -25,6 +27,16 @@ from ._base import (
 from ._call import CallState
 from ._deployment import Deployment
 from ._errors_map import attempt_errors, completion_filtered, download_failed, http_errors
+from ._exceptions import AzureAIKitError
+from ._responses import (
+    FIRST_CONTENT,
+    ResponseResult,
+    explain_pinned,
+    failed_event_error,
+    finish_response,
+    respond_options,
+    response_result,
+)
 from ._results import (
     ChatResult,
     EmbeddingResult,
@@ -35,6 +47,7 @@ from ._results import (
     image_result,
 )
 from ._retry import RetryPolicy
+from ._structured import structured_chat, structured_format
 
 if TYPE_CHECKING:
     import httpx
@@ -102,12 +115,15 @@ class AsyncAzureAIClient(ClientBase):
         """Send a chat completion and return a `ChatResult`.
 
         `prompt` is a string (one user message) or a list of messages. `model` is an alias,
-        deployment name or base model (default alias "chat"). Other keyword arguments
-        (`temperature`, `tools`, `response_format`, …) pass through to `openai`.
-        Raises `ContentFilteredError` when Azure blocks the prompt or cuts the answer.
+        deployment name or base model (default alias "chat"). `response_format=` a pydantic
+        model sends its strict JSON schema and sets `result.parsed` (or `result.refusal`).
+        Other keyword arguments (`temperature`, `tools`, …) pass through to `openai`.
+        Raises `ContentFilteredError` when Azure blocks the prompt or cuts the answer, and
+        `StructuredOutputError` when a structured reply is cut or does not validate.
         """
         messages = build_messages(prompt, system)
         options = {**given(max_tokens=max_tokens), **kwargs}
+        structured = structured_format(options)
         call = self._call(model, "chat")
 
         async def send(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
@@ -121,7 +137,7 @@ class AsyncAzureAIClient(ClientBase):
         call.finish(result.usage, result.model)
         if result.finish_reason == "content_filter":
             raise completion_filtered(result)
-        return result
+        return result if structured is None else structured_chat(result, structured)
 
     def stream_chat(
         self,
@@ -135,10 +151,12 @@ class AsyncAzureAIClient(ClientBase):
         """Stream a chat completion: `async with client.stream_chat(…) as s: async for c in s: …`.
 
         Retries and failover happen only before the first chunk reaches you. Takes the same
-        arguments as `chat()`; `s.result` holds the whole `ChatResult` at the end.
+        arguments as `chat()`; `s.result` holds the whole `ChatResult` at the end (with
+        `parsed` for a `response_format=` model).
         """
         messages = build_messages(prompt, system)
         options = {**given(max_tokens=max_tokens), **kwargs}
+        structured = structured_format(options)
         call = self._call(model, "chat")
 
         async def send(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
@@ -159,7 +177,101 @@ class AsyncAzureAIClient(ClientBase):
             (stream, chunks, first), _ = await self._run(call, send)
             return stream, chunks, first, call
 
-        return AsyncChatStream(open_stream)
+        parse = None if structured is None else functools.partial(structured_chat, model=structured)
+        return AsyncChatStream(open_stream, parse)
+
+    async def respond(
+        self,
+        input: str | Sequence[Mapping[str, Any]],
+        *,
+        model: str | None = None,
+        instructions: str | None = None,
+        max_output_tokens: int | None = None,
+        text_format: Any = None,
+        **kwargs: Any,
+    ) -> ResponseResult:
+        """Create a response with the Responses API and return a `ResponseResult`.
+
+        `input` is a string or a list of input items; `model` as for `chat()` (default alias
+        "chat"). `text_format=` a pydantic model sends its strict JSON schema and sets
+        `result.parsed`. `previous_response_id=` continues a conversation on the deployment
+        that stores it (no failover to another resource). Other keyword arguments (`tools`,
+        `reasoning`, `store`, …) pass through to `openai`'s `responses.create`.
+        """
+        options = respond_options(instructions, max_output_tokens, text_format, kwargs)
+        items: Any = input if isinstance(input, str) else list(input)
+        call, pinned = self._respond_call(model, options)
+
+        async def send(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
+            raw = await client.responses.with_raw_response.create(
+                model=d.name, input=items, **options
+            )
+            return raw.parse(), raw.headers
+
+        try:
+            response, served = await self._run(call, send)
+        except AzureAIKitError as exc:
+            explain_pinned(exc, pinned, options)
+            raise
+        result = response_result(response, served)
+        call.finish(result.usage, result.model)
+        self._remember(call, options, result)
+        return finish_response(result, text_format)
+
+    def stream_respond(
+        self,
+        input: str | Sequence[Mapping[str, Any]],
+        *,
+        model: str | None = None,
+        instructions: str | None = None,
+        max_output_tokens: int | None = None,
+        text_format: Any = None,
+        **kwargs: Any,
+    ) -> AsyncResponseStream:
+        """Stream a response: `async with client.stream_respond(…) as s: async for c in s: …`.
+
+        Retries and failover happen only before the first text reaches you. Takes the same
+        arguments as `respond()`; `s.result` holds the whole `ResponseResult` at the end.
+        """
+        options = respond_options(instructions, max_output_tokens, text_format, kwargs)
+        items: Any = input if isinstance(input, str) else list(input)
+        call, pinned = self._respond_call(model, options)
+
+        async def send(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
+            raw = await client.responses.with_raw_response.create(
+                model=d.name, input=items, stream=True, **options
+            )
+            stream: Any = raw.parse()
+            events = aiter(stream)
+            first: list[Any] = []
+            try:
+                # Read up to the first text (or the end) inside the attempt, so a failure
+                # reported before anything reaches the caller fails over like any other.
+                while not first or first[-1].type not in FIRST_CONTENT:
+                    event = await anext(events, None)
+                    if event is None:
+                        break
+                    first.append(event)
+                if first and first[-1].type in ("response.failed", "error"):
+                    raise failed_event_error(first[-1], raw.http_request)
+            except BaseException:
+                await stream.close()
+                raise
+            return (stream, events, first), raw.headers
+
+        async def open_stream() -> tuple[Any, Any, Any, CallState]:
+            try:
+                (stream, events, first), _ = await self._run(call, send)
+            except AzureAIKitError as exc:
+                explain_pinned(exc, pinned, options)
+                raise
+            return stream, events, first, call
+
+        return AsyncResponseStream(
+            open_stream,
+            text_format=text_format,
+            remember=functools.partial(self._remember, call, options),
+        )
 
     async def generate_image(
         self,

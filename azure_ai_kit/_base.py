@@ -13,6 +13,7 @@ from ._call import CallState
 from ._deployment import Deployment, resolve
 from ._endpoint import ALIASES, check_endpoint
 from ._exceptions import ConfigurationError
+from ._responses import ResponseHomes, ResponseResult
 from ._retry import RetryPolicy
 from ._routing import DeploymentStatus, Router
 from ._usage import Price, UsageLedger, UsageReport
@@ -28,7 +29,7 @@ __all__ = [
 C = TypeVar("C", bound="ClientBase")
 
 #: `model=` defaults per operation.
-DEFAULT_ALIAS = {"chat": "chat", "image": "image", "embedding": "embedding"}
+DEFAULT_ALIAS = {"chat": "chat", "image": "image", "embedding": "embedding", "responses": "chat"}
 
 
 # --- request shaping: pure functions of the arguments and the chosen deployment -------------
@@ -151,6 +152,7 @@ class ClientBase:
             backoff=self._retry.backoff,
         )
         self._ledger = UsageLedger()
+        self._homes = ResponseHomes()  # response id → the deployment that stores it
         self._resolved: dict[str, list[Deployment]] = {}
         self._openai_clients: dict[tuple[Any, ...], Any] = {}
         # Deployments of unknown model that answered "use max_completion_tokens" once.
@@ -213,11 +215,15 @@ class ClientBase:
         return self._ledger.report(prices)
 
     # --- one call -------------------------------------------------------------------------------
-    def _call(self, model: str | None, operation: str) -> CallState:
+    def _call(
+        self, model: str | None, operation: str, *, pinned: Deployment | None = None
+    ) -> CallState:
         method = "image" if operation == "image_generation" else operation
         if method == "embeddings":
             method = "embedding"
         candidates, label = self._candidates(model, method)
+        if pinned is not None:
+            candidates = [pinned]
         return CallState(
             candidates,
             label,
@@ -229,6 +235,18 @@ class ClientBase:
             refresh=self._refresh_token,
             adapt=self._adapt,
         )
+
+    def _respond_call(
+        self, model: str | None, options: dict[str, Any]
+    ) -> tuple[CallState, Deployment | None]:
+        """A Responses call; a follow-up turn goes only to the deployment storing its
+        `previous_response_id` (when this client produced it; else the usual candidates)."""
+        pinned = self._homes.get(options.get("previous_response_id"))
+        return self._call(model, "responses", pinned=pinned), pinned
+
+    def _remember(self, call: CallState, options: dict[str, Any], result: ResponseResult) -> None:
+        if options.get("store") is not False:
+            self._homes.add(result.id, call.deployment)
 
     def _candidates(self, model: str | None, method: str) -> tuple[list[Deployment], str]:
         label = model or DEFAULT_ALIAS[method]

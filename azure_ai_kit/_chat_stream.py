@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Any
 
-from ._results import ChatChunk
+from ._results import ChatChunk, ChatResult
 from ._streams import StreamBase
 
 __all__ = ["ChatStream"]
@@ -22,9 +22,14 @@ class ChatStream(StreamBase):
     Use it with `with`, so the HTTP response is closed however the loop ends.
     """
 
-    def __init__(self, open_stream: Callable[[], tuple[Any, Any, Any, Any]]) -> None:
+    def __init__(
+        self,
+        open_stream: Callable[[], tuple[Any, Any, Any, Any]],
+        structured: Callable[[ChatResult], ChatResult] | None = None,
+    ) -> None:
         super().__init__()
         self._open = open_stream
+        self._structured = structured
 
     def __enter__(self) -> ChatStream:
         self._ensure_open()

@@ -6,6 +6,7 @@ request (`_base`), calls `openai` inside the retry loop (`_run`), and converts t
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
@@ -25,6 +26,17 @@ from ._call import CallState
 from ._chat_stream import ChatStream
 from ._deployment import Deployment
 from ._errors_map import attempt_errors, completion_filtered, download_failed, http_errors
+from ._exceptions import AzureAIKitError
+from ._response_stream import ResponseStream
+from ._responses import (
+    FIRST_CONTENT,
+    ResponseResult,
+    explain_pinned,
+    failed_event_error,
+    finish_response,
+    respond_options,
+    response_result,
+)
 from ._results import (
     ChatResult,
     EmbeddingResult,
@@ -35,6 +47,7 @@ from ._results import (
     image_result,
 )
 from ._retry import RetryPolicy
+from ._structured import structured_chat, structured_format
 
 if TYPE_CHECKING:
     import httpx
@@ -101,12 +114,15 @@ class AzureAIClient(ClientBase):
         """Send a chat completion and return a `ChatResult`.
 
         `prompt` is a string (one user message) or a list of messages. `model` is an alias,
-        deployment name or base model (default alias "chat"). Other keyword arguments
-        (`temperature`, `tools`, `response_format`, …) pass through to `openai`.
-        Raises `ContentFilteredError` when Azure blocks the prompt or cuts the answer.
+        deployment name or base model (default alias "chat"). `response_format=` a pydantic
+        model sends its strict JSON schema and sets `result.parsed` (or `result.refusal`).
+        Other keyword arguments (`temperature`, `tools`, …) pass through to `openai`.
+        Raises `ContentFilteredError` when Azure blocks the prompt or cuts the answer, and
+        `StructuredOutputError` when a structured reply is cut or does not validate.
         """
         messages = build_messages(prompt, system)
         options = {**given(max_tokens=max_tokens), **kwargs}
+        structured = structured_format(options)
         call = self._call(model, "chat")
 
         def send(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
@@ -120,7 +136,7 @@ class AzureAIClient(ClientBase):
         call.finish(result.usage, result.model)
         if result.finish_reason == "content_filter":
             raise completion_filtered(result)
-        return result
+        return result if structured is None else structured_chat(result, structured)
 
     def stream_chat(
         self,
@@ -134,10 +150,12 @@ class AzureAIClient(ClientBase):
         """Stream a chat completion: `with client.stream_chat(…) as s: for c in s: …`.
 
         Retries and failover happen only before the first chunk reaches you. Takes the same
-        arguments as `chat()`; `s.result` holds the whole `ChatResult` at the end.
+        arguments as `chat()`; `s.result` holds the whole `ChatResult` at the end (with
+        `parsed` for a `response_format=` model).
         """
         messages = build_messages(prompt, system)
         options = {**given(max_tokens=max_tokens), **kwargs}
+        structured = structured_format(options)
         call = self._call(model, "chat")
 
         def send(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
@@ -158,7 +176,99 @@ class AzureAIClient(ClientBase):
             (stream, chunks, first), _ = self._run(call, send)
             return stream, chunks, first, call
 
-        return ChatStream(open_stream)
+        parse = None if structured is None else functools.partial(structured_chat, model=structured)
+        return ChatStream(open_stream, parse)
+
+    def respond(
+        self,
+        input: str | Sequence[Mapping[str, Any]],
+        *,
+        model: str | None = None,
+        instructions: str | None = None,
+        max_output_tokens: int | None = None,
+        text_format: Any = None,
+        **kwargs: Any,
+    ) -> ResponseResult:
+        """Create a response with the Responses API and return a `ResponseResult`.
+
+        `input` is a string or a list of input items; `model` as for `chat()` (default alias
+        "chat"). `text_format=` a pydantic model sends its strict JSON schema and sets
+        `result.parsed`. `previous_response_id=` continues a conversation on the deployment
+        that stores it (no failover to another resource). Other keyword arguments (`tools`,
+        `reasoning`, `store`, …) pass through to `openai`'s `responses.create`.
+        """
+        options = respond_options(instructions, max_output_tokens, text_format, kwargs)
+        items: Any = input if isinstance(input, str) else list(input)
+        call, pinned = self._respond_call(model, options)
+
+        def send(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
+            raw = client.responses.with_raw_response.create(model=d.name, input=items, **options)
+            return raw.parse(), raw.headers
+
+        try:
+            response, served = self._run(call, send)
+        except AzureAIKitError as exc:
+            explain_pinned(exc, pinned, options)
+            raise
+        result = response_result(response, served)
+        call.finish(result.usage, result.model)
+        self._remember(call, options, result)
+        return finish_response(result, text_format)
+
+    def stream_respond(
+        self,
+        input: str | Sequence[Mapping[str, Any]],
+        *,
+        model: str | None = None,
+        instructions: str | None = None,
+        max_output_tokens: int | None = None,
+        text_format: Any = None,
+        **kwargs: Any,
+    ) -> ResponseStream:
+        """Stream a response: `with client.stream_respond(…) as s: for c in s: …`.
+
+        Retries and failover happen only before the first text reaches you. Takes the same
+        arguments as `respond()`; `s.result` holds the whole `ResponseResult` at the end.
+        """
+        options = respond_options(instructions, max_output_tokens, text_format, kwargs)
+        items: Any = input if isinstance(input, str) else list(input)
+        call, pinned = self._respond_call(model, options)
+
+        def send(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
+            raw = client.responses.with_raw_response.create(
+                model=d.name, input=items, stream=True, **options
+            )
+            stream: Any = raw.parse()
+            events = iter(stream)
+            first: list[Any] = []
+            try:
+                # Read up to the first text (or the end) inside the attempt, so a failure
+                # reported before anything reaches the caller fails over like any other.
+                while not first or first[-1].type not in FIRST_CONTENT:
+                    event = next(events, None)
+                    if event is None:
+                        break
+                    first.append(event)
+                if first and first[-1].type in ("response.failed", "error"):
+                    raise failed_event_error(first[-1], raw.http_request)
+            except BaseException:
+                stream.close()
+                raise
+            return (stream, events, first), raw.headers
+
+        def open_stream() -> tuple[Any, Any, Any, CallState]:
+            try:
+                (stream, events, first), _ = self._run(call, send)
+            except AzureAIKitError as exc:
+                explain_pinned(exc, pinned, options)
+                raise
+            return stream, events, first, call
+
+        return ResponseStream(
+            open_stream,
+            text_format=text_format,
+            remember=functools.partial(self._remember, call, options),
+        )
 
     def generate_image(
         self,

@@ -71,6 +71,9 @@ def attempt_errors(http_client: object) -> tuple[type[BaseException], ...]:
 
 Signal = Literal["throttled", "failure", "broken", "auth", "reshape", "none"]
 
+#: Codes of a failed response (in a stream) that another attempt may cure.
+_TRANSIENT_STREAM_CODES = frozenset({"server_error", "internal_error", "server_is_overloaded"})
+
 _BLOCKED_HINT = (
     "the resource itself is blocked; check its status, quota and billing in the Azure portal"
 )
@@ -137,7 +140,12 @@ def _classify(exc: BaseException, deployment: str, status_retryable: frozenset[i
             None,
         )
     if not isinstance(exc, openai.APIStatusError):
-        return Classified(ServiceError(f"{deployment}: {exc}", **where), "none", None)
+        # A failure the stream reported in-band (a Responses `response.failed` / `error`
+        # event): a server-side code may succeed elsewhere, anything else would fail again.
+        body = exc.body if isinstance(exc, openai.APIError) else None
+        code = body.get("code") if isinstance(body, Mapping) else None
+        signal: Signal = "failure" if code in _TRANSIENT_STREAM_CODES else "none"
+        return Classified(ServiceError(f"{deployment}: {exc}", code=code, **where), signal, None)
 
     status = exc.status_code
     body = _body(exc)

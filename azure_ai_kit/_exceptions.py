@@ -8,7 +8,9 @@ AzureAIKitError
 ├── ContentFilteredError        prompt blocked (400) or completion cut (finish_reason)
 ├── ContextLengthError          400 context_length_exceeded
 ├── RateLimitedError            throttled beyond the call's budget; .retry_after
-└── ServiceError                5xx/timeout/connection after the budget; .attempts
+├── ServiceError                5xx/timeout/connection after the budget; .attempts
+├── StructuredOutputError       a structured reply cut by length or not valid; .text, .reason
+└── ToolLoopError               run_tools ran out of rounds; .messages (the transcript)
 ```
 
 Errors raised after an HTTP exchange are chained (`raise … from`) to the `openai` error that
@@ -32,6 +34,8 @@ __all__ = [
     "DeploymentNotFoundError",
     "RateLimitedError",
     "ServiceError",
+    "StructuredOutputError",
+    "ToolLoopError",
 ]
 
 
@@ -124,4 +128,41 @@ class RateLimitedError(AzureAIKitError):
 
 class ServiceError(AzureAIKitError):
     """Azure failed (5xx), timed out or could not be reached, beyond the call's retry budget;
-    also any other unexpected HTTP error (400 bad request)."""
+    also any other unexpected HTTP error (400 bad request). `.partial_text` holds the text a
+    stream delivered before it broke."""
+
+    def __init__(self, message: str, *, partial_text: str = "", **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.partial_text = partial_text
+
+
+class StructuredOutputError(AzureAIKitError):
+    """A structured reply was cut (`.reason == "length"`) or did not validate (`"invalid"`).
+
+    `.text` is the raw reply; `.validation_error` the pydantic error, when there is one.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        text: str,
+        reason: Literal["length", "invalid"],
+        validation_error: Exception | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.text = text
+        self.reason = reason
+        self.validation_error = validation_error
+
+
+class ToolLoopError(AzureAIKitError):
+    """`run_tools` reached `max_rounds` while the model still asked for tools.
+
+    `.messages` is the transcript so far (to inspect, or to continue with a higher limit).
+    """
+
+    def __init__(self, message: str, *, messages: Sequence[Any] = (), **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.messages = list(messages)

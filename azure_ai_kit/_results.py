@@ -238,9 +238,11 @@ class Choice:
 class ChatResult(Served):
     """A chat completion: the text and everything Azure said about it.
 
-    `text`, `finish_reason` and `completion_filter` are the first choice's; `choices` has
-    every choice, by index. `raw` is the `openai` `ChatCompletion` (or `None` for a streamed
-    result), for fields the kit does not surface.
+    `text`, `finish_reason`, `completion_filter` and `refusal` are the first choice's;
+    `choices` has every choice, by index. `parsed` is the pydantic instance when the call
+    passed `response_format=` a model (None when the model refused: `refusal` says why).
+    `raw` is the `openai` `ChatCompletion` (or `None` for a streamed result), for fields the
+    kit does not surface.
     """
 
     text: str = ""
@@ -251,6 +253,8 @@ class ChatResult(Served):
     completion_filter: ContentFilterReport | None = None
     choices: tuple[Choice, ...] = ()
     raw: Any = field(default=None, repr=False)
+    parsed: Any = None
+    refusal: str | None = None
 
     @classmethod
     def from_choices(
@@ -262,6 +266,7 @@ class ChatResult(Served):
         model: str | None,
         prompt_filter: ContentFilterReport | None,
         raw: Any = None,
+        refusal: str | None = None,
     ) -> ChatResult:
         """A result from its choices (ordered by index); the first one gives `text` & co."""
         first = choices[0] if choices else Choice()
@@ -275,6 +280,7 @@ class ChatResult(Served):
             completion_filter=first.content_filter,
             choices=tuple(choices),
             raw=raw,
+            refusal=refusal,
         )
 
     @property
@@ -429,6 +435,8 @@ def chat_result(completion: Any, served: Served) -> ChatResult:
         ),
         key=_index,
     )
+    first = min(completion.choices or (), key=lambda c: c.index or 0, default=None)
+    message = first.message if first is not None else None
     return ChatResult.from_choices(
         served,
         choices,
@@ -436,6 +444,7 @@ def chat_result(completion: Any, served: Served) -> ChatResult:
         model=completion.model or None,
         prompt_filter=prompt_filter_from(completion.model_extra),
         raw=completion,
+        refusal=getattr(message, "refusal", None) or None,
     )
 
 

@@ -9,7 +9,7 @@ the result needs: each choice's text parts and one merged filter report per choi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ._errors_map import completion_filtered
@@ -28,10 +28,11 @@ __all__ = ["StreamBase"]
 
 
 class _Choice:
-    __slots__ = ("finish_reason", "last_report", "parts", "report")
+    __slots__ = ("finish_reason", "last_report", "parts", "refusal", "report")
 
     def __init__(self) -> None:
         self.parts: list[str] = []
+        self.refusal: list[str] = []
         self.finish_reason: str | None = None
         self.report: dict[str, Any] | None = None  # worst annotation per category so far
         self.last_report: Any = None  # the previous chunk's, to skip repeats cheaply
@@ -81,6 +82,8 @@ class _Accumulator:
             text = (delta.content or "") if delta is not None else ""
             if text:
                 state.parts.append(text)
+            elif delta is not None and delta.refusal:
+                state.refusal.append(delta.refusal)
             finish = choice.finish_reason
             if finish:
                 state.finish_reason = finish
@@ -101,8 +104,14 @@ class _Accumulator:
             )
             for index, state in sorted(self.choices.items())
         ]
+        first = self.choices.get(choices[0].index) if choices else None
         return ChatResult.from_choices(
-            served, choices, usage=self.usage, model=self.model, prompt_filter=self.prompt_filter
+            served,
+            choices,
+            usage=self.usage,
+            model=self.model,
+            prompt_filter=self.prompt_filter,
+            refusal="".join(first.refusal) or None if first is not None else None,
         )
 
 
@@ -138,6 +147,8 @@ class StreamBase:
         self._chunks: Any = None
         self._first: Any = None
         self._result: ChatResult | None = None
+        #: Parses a structured reply (`response_format=` a pydantic model) at the end.
+        self._structured: Callable[[ChatResult], ChatResult] | None = None
 
     @property
     def result(self) -> ChatResult:
@@ -167,6 +178,8 @@ class StreamBase:
         call.finish(result.usage, result.model)
         if result.finish_reason == "content_filter":
             raise completion_filtered(result)
+        if self._structured is not None:
+            self._result = self._structured(result)
 
     def _broken(self, exc: Exception) -> AzureAIKitError:
         call = self._call

@@ -20,6 +20,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "azure_ai_kit"
 FILES = {
     "_async_client.py": "_client.py",
     "_async_chat_stream.py": "_chat_stream.py",
+    "_async_response_stream.py": "_response_stream.py",
 }
 
 RULES: list[tuple[str, str]] = [
@@ -40,6 +41,7 @@ RULES: list[tuple[str, str]] = [
     (r"\baiter\(", "iter("),
     (r"\bwith_downloads_async\b", "with_downloads"),
     (r"_async_chat_stream\b", "_chat_stream"),
+    (r"_async_response_stream\b", "_response_stream"),
     (r"_async_client\b", "_client"),
     (r"\bAsync(?=[A-Z])", ""),
     (r"\btyped asyncio\b", "typed"),

@@ -45,6 +45,17 @@ EXPECTED = {
     "Price",
     "UsageLine",
     "UsageReport",
+    # the Responses API, structured outputs and tools
+    "AsyncResponseStream",
+    "ResponseChunk",
+    "ResponseResult",
+    "ResponseStream",
+    "StructuredOutputError",
+    "ToolLoopError",
+    "ToolsResult",
+    "arun_tools",
+    "function_tool",
+    "run_tools",
 }
 
 

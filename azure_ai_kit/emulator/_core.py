@@ -8,18 +8,28 @@ import math
 import threading
 import time
 import uuid
-from collections import OrderedDict, deque
-from collections.abc import Awaitable, Callable, Iterable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from . import _chat, _embeddings, _errors, _faults, _images, _limits, _routing, _versions
+from . import (
+    _chat,
+    _embeddings,
+    _errors,
+    _faults,
+    _images,
+    _limits,
+    _responses,
+    _routing,
+)
 from ._faults import Fault
 from ._limits import RateLimiter
-from ._scripted import Answer, Reply
+from ._scripted import Reply
+from ._scripting import Scripting
+from ._stores import Stores
 from ._wire import (
-    DROP,
     Call,
     Delay,
     EmulatedDeployment,
@@ -43,17 +53,19 @@ _HANDLERS: dict[str, tuple[_Estimate, _Respond]] = {
     "chat": (_chat.estimate, _chat.respond),
     "embedding": (_embeddings.estimate, _embeddings.respond),
     "image": (_images.estimate, _images.respond),
+    "responses": (_responses.estimate, _responses.respond),
 }
 _OPERATION_IDS = {
     "chat": "ChatCompletions_Create",
     "embedding": "Embeddings_Create",
     "image": "ImageGenerations_Create",
+    "responses": "Responses_Create",
 }
-_MAX_STORED_IMAGES = 256
-_MAX_PREFIXES = 4096
+#: The deployment kind each operation needs.
+_KINDS = {"chat": "chat", "embedding": "embedding", "image": "image", "responses": "chat"}
 
 
-class Emulator:
+class Emulator(Scripting):
     """A deterministic, in-memory model of an Azure OpenAI resource.
 
     Use :meth:`transport`/:meth:`async_transport` with ``httpx`` in tests (base URL
@@ -75,10 +87,17 @@ class Emulator:
         async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         accept_any_credential: bool = False,
         log_size: int = 1000,
+        stored_responses: int = 100,
+        responses_limit_headers: Literal["sentinel", "counts"] = "sentinel",
     ) -> None:
         if isinstance(log_size, bool) or not isinstance(log_size, int) or log_size < 1:
             raise ValueError(
                 f"log_size must be a positive number of requests to keep, not {log_size!r}"
+            )
+        if responses_limit_headers not in ("sentinel", "counts"):
+            raise ValueError(
+                "responses_limit_headers must be 'sentinel' (-1/0, as Azure's Responses API "
+                f"sends) or 'counts', not {responses_limit_headers!r}"
             )
         self.deployments: dict[str, EmulatedDeployment] = {d.name: d for d in deployments}
         self.api_key = api_key
@@ -100,8 +119,11 @@ class Emulator:
         self._faults: dict[str, deque[Fault]] = {}
         self._replies: dict[str, deque[Reply]] = {}
         self._limiters: dict[str, RateLimiter] = {}
-        self._images: OrderedDict[str, bytes] = OrderedDict()
-        self._prefixes: OrderedDict[str, None] = OrderedDict()
+        # Images, prompt prefixes and Responses API answers (the last N per deployment).
+        self._stores = Stores(stored_responses)
+        #: What the Responses API's ``x-ratelimit-*`` headers say: ``"sentinel"`` is Azure's
+        #: ``-1``/``0`` (and no ``retry-after`` on its 429s), ``"counts"`` the chat-style counts.
+        self.responses_limit_headers = responses_limit_headers
         self._counter = 0
 
     def __repr__(self) -> str:
@@ -153,77 +175,15 @@ class Emulator:
         with self._lock:
             return list(self._log)
 
-    def script(self, deployment: str, fault: Fault, times: int = 1) -> None:
-        """Queue *fault* for the next *times* requests to *deployment* (consumed in order)."""
-        with self._lock:
-            self._faults.setdefault(deployment, deque()).extend([fault] * times)
-
-    def reply(
-        self,
-        deployment: str,
-        answer: Answer | Callable[[dict[str, Any]], Answer],
-        *,
-        times: int | None = 1,
-    ) -> Reply:
-        """Answer the next *times* chat requests to *deployment* (a name or an alias) with *answer*.
-
-        *answer* is the reply text, a JSON object (sent as its JSON text), a :class:`ToolCall`,
-        or a callable that takes the request body and returns one of those. ``times=None``
-        keeps answering until :meth:`clear_replies` or :meth:`reset`. Streams stream the
-        scripted text. Replies queue in order; scripted faults come first. Returns the queued
-        :class:`Reply` (its ``used`` counts the requests it answered).
-        """
-        if times is not None and (isinstance(times, bool) or times < 1):
-            raise ValueError(f"times must be a positive count or None (forever), not {times!r}")
-        name = self._deployment_name(deployment)
-        queued = Reply(answer, times)
-        with self._lock:
-            self._replies.setdefault(name, deque()).append(queued)
-        return queued
-
-    @contextmanager
-    def replying(
-        self,
-        deployment: str,
-        answer: Answer | Callable[[dict[str, Any]], Answer],
-        *,
-        times: int | None = None,
-    ) -> Iterator[Reply]:
-        """:meth:`reply` for the duration of a ``with`` block (by default to every request)."""
-        queued = self.reply(deployment, answer, times=times)
-        try:
-            yield queued
-        finally:
-            with self._lock:
-                queue = self._replies.get(self._deployment_name(deployment))
-                if queue is not None and queued in queue:
-                    queue.remove(queued)
-
-    def clear_replies(self) -> None:
-        """Drop every scripted reply (a fixture calls this between tests)."""
-        with self._lock:
-            self._replies.clear()
-
-    def _deployment_name(self, deployment: str) -> str:
-        if deployment in self.deployments:
-            return deployment
-        for d in self.deployments.values():
-            if deployment in d.aliases:
-                return d.name
-        known = sorted(
-            {*self.deployments, *(a for d in self.deployments.values() for a in d.aliases)}
-        )
-        raise ValueError(f"unknown deployment or alias {deployment!r}; known: {', '.join(known)}")
-
     def reset(self) -> None:
-        """Clear the request log, scripted faults and replies, rate-limit state, served images."""
+        """Clear the request log, scripted faults and replies, rate-limit state, served images
+        and stored responses."""
         with self._lock:
             self._log.clear()
             self._faults.clear()
             self._replies.clear()
             self._limiters.clear()
-            self._images.clear()
-            self._prefixes.clear()
+            self._stores.clear()
 
     def transport(self) -> httpx.BaseTransport:
         """An in-process ``httpx`` transport (no sockets) over this emulator."""
@@ -289,19 +249,15 @@ class Emulator:
         if route is None:
             return json_outcome(404, _errors.resource_not_found())
         if route.kind == "image":
-            image = self._images.get(route.image_id or "")
+            image = self._stores.image(route.image_id or "")
             if image is None:
                 return json_outcome(404, _errors.resource_not_found())
             return Outcome(200, [image], content_type="image/png")
         ctx["operation"] = route.operation
         version = request.query.get("api-version")
-        if route.kind == "classic":
-            if version is None:
-                return json_outcome(404, _errors.resource_not_found())
-            if not _versions.is_known_version(version):
-                return json_outcome(400, _errors.api_version_unsupported())
-        elif version is not None and version not in _versions.V1_VERSIONS:
-            return json_outcome(400, _errors.api_version_unsupported())
+        refused = _routing.version_error(route, version)
+        if refused is not None:
+            return json_outcome(*refused)
         ctx["auth"] = _routing.authenticate(request.headers, self.api_key, self._tokens)
         if ctx["auth"] is None and self.accept_any_credential:
             ctx["auth"] = _routing.any_credential(request.headers)
@@ -310,6 +266,8 @@ class Emulator:
             bearer = request.headers.get("authorization", "").lower().startswith("bearer ")
             token = bearer and "api-key" not in request.headers
             return json_outcome(401, _errors.unauthorized(token=token))
+        if route.response_id is not None:
+            return self._stored_response(route.response_id, ctx)
         try:
             body = json.loads(request.body)
         except ValueError:
@@ -342,38 +300,43 @@ class Emulator:
         fault = queue.popleft() if queue else None
         deployment = self.deployments.get(name)
         lead: list[Part] = []
+        streamed = body.get("stream") is True
         if fault is not None:
             ctx["fault"] = fault.kind if fault.status is None else f"{fault.kind}:{fault.status}"
             if fault.delay > 0:
                 lead.append(Delay(fault.delay))
-            faulted = self._fault_outcome(fault)
+            faulted = _faults.outcome(fault, streamed=streamed)
             if faulted is not None:
                 faulted.parts[:0] = lead
                 if deployment is not None:
                     requests_left, tokens_left = self._limiter(deployment).peek()
-                    headers = _limits.limit_headers(deployment, requests_left, tokens_left)
+                    headers = self._limit_headers(operation, deployment, requests_left, tokens_left)
                     faulted.headers = {**headers, **faulted.headers}
                 return faulted
         if deployment is None:
             return json_outcome(404, _errors.deployment_not_found())
-        if deployment.kind != operation:
+        if deployment.kind != _KINDS[operation]:
             error = _errors.operation_not_supported(operation, deployment.model_name)
             return json_outcome(400, error)
         estimate, respond = _HANDLERS[operation]
         admission = self._limiter(deployment).admit(estimate(body))
-        limit_headers = _limits.limit_headers(
-            deployment, admission.remaining_requests, admission.remaining_tokens
+        limit_headers = self._limit_headers(
+            operation, deployment, admission.remaining_requests, admission.remaining_tokens
         )
         if not admission.allowed:
             # Rounding first keeps float drift (0.6000000001 s) from adding a whole unit.
             seconds = max(1, math.ceil(round(admission.retry_after, 6)))
-            limit_headers["retry-after"] = str(seconds)
-            limit_headers["retry-after-ms"] = str(math.ceil(round(admission.retry_after * 1000, 3)))
+            if not self._sentinel_headers(operation):
+                limit_headers["retry-after"] = str(seconds)
+                limit_headers["retry-after-ms"] = str(
+                    math.ceil(round(admission.retry_after * 1000, 3))
+                )
             throttled = _errors.rate_limited(
                 _OPERATION_IDS[operation], version, seconds, tokens=admission.by_tokens
             )
             return json_outcome(429, throttled, limit_headers)
-        replies = self._replies.get(name) if operation == "chat" else None
+        replies = self._replies.get(name) if _KINDS[operation] == "chat" else None
+        stream_error = fault.event if fault is not None and fault.kind == "stream_error" else None
         scripted = replies[0] if replies else None
         call = Call(
             deployment=deployment,
@@ -383,9 +346,12 @@ class Emulator:
             policy=self.policy,
             request_id=request_id,
             created=int(time.time()),
-            store_image=self._store_image,
-            remember_prefix=self._remember_prefix,
+            store_image=self._stores.store_image,
+            remember_prefix=self._stores.remember_prefix,
             scripted=None if scripted is None else scripted.resolve(body),
+            recall_response=self._stores.recall_response,
+            keep_response=self._stores.keep_response,
+            stream_error=stream_error if operation == "responses" else None,
         )
         outcome = respond(call)
         if scripted is not None and replies and outcome.status == 200:
@@ -397,7 +363,26 @@ class Emulator:
         outcome.parts[:0] = lead
         if fault is not None and fault.kind == "truncate":
             _faults.truncate(outcome)
+        if stream_error is not None and operation != "responses" and outcome.stream:
+            _faults.break_chat_stream(outcome)
         return outcome
+
+    def _sentinel_headers(self, operation: str) -> bool:
+        return operation == "responses" and self.responses_limit_headers == "sentinel"
+
+    def _limit_headers(
+        self, operation: str, deployment: EmulatedDeployment, requests: int, tokens: int
+    ) -> dict[str, str]:
+        if self._sentinel_headers(operation):
+            return dict(_limits.SENTINEL_HEADERS)
+        return _limits.limit_headers(deployment, requests, tokens)
+
+    def _stored_response(self, response_id: str, ctx: dict[str, Any]) -> Outcome:
+        stored = self._stores.recall_response(response_id)
+        if stored is None:
+            return json_outcome(404, _errors.response_not_found(response_id))
+        ctx["deployment"] = stored.deployment
+        return json_outcome(200, stored.body)
 
     def _limiter(self, deployment: EmulatedDeployment) -> RateLimiter:
         limiter = self._limiters.get(deployment.name)
@@ -405,31 +390,3 @@ class Emulator:
             limiter = RateLimiter(deployment.tpm, deployment.rpm, self.clock)
             self._limiters[deployment.name] = limiter
         return limiter
-
-    def _fault_outcome(self, fault: Fault) -> Outcome | None:
-        if fault.kind == "drop":
-            return Outcome(200, [DROP])
-        if fault.kind == "malformed":
-            return Outcome(200, [b'{"id": "chatcmpl-emulated", "choices": [{"index": 0, "mess'])
-        if fault.kind == "status" and fault.status is not None:
-            body = fault.body if fault.body is not None else _faults.default_body(fault.status)
-            if isinstance(body, str):
-                return Outcome(
-                    fault.status, [body.encode("utf-8")], dict(fault.headers), "text/plain"
-                )
-            return json_outcome(fault.status, body, fault.headers)
-        return None
-
-    def _remember_prefix(self, key: str) -> bool:
-        seen = key in self._prefixes
-        self._prefixes[key] = None
-        self._prefixes.move_to_end(key)
-        while len(self._prefixes) > _MAX_PREFIXES:
-            self._prefixes.popitem(last=False)
-        return seen
-
-    def _store_image(self, image_id: str, data: bytes) -> None:
-        self._images[image_id] = data
-        self._images.move_to_end(image_id)
-        while len(self._images) > _MAX_STORED_IMAGES:
-            self._images.popitem(last=False)

@@ -21,8 +21,10 @@ __all__ = [
     "model_needs_version",
     "operation_not_supported",
     "permission_denied",
+    "previous_response_not_found",
     "rate_limited",
     "resource_not_found",
+    "response_not_found",
     "server_error",
     "unauthorized",
     "unknown_parameter",
@@ -39,6 +41,7 @@ _OPERATION_NAMES = {
     "chat": "chatCompletion",
     "embedding": "embeddings",
     "image": "imageGeneration",
+    "responses": "responses",
 }
 
 
@@ -282,6 +285,30 @@ def server_error() -> Body:
             "You can retry your request, or contact us through an Azure support request at: "
             "https://go.microsoft.com/fwlink/?linkid=2213926 if the error persists.",
             "type": "server_error",
+            "param": None,
+            "code": None,
+        }
+    }
+
+
+def previous_response_not_found(response_id: str) -> Body:
+    """400 for a ``previous_response_id`` the resource does not hold (never stored, or evicted)."""
+    return {
+        "error": {
+            "message": f"Previous response with id '{response_id}' not found.",
+            "type": "invalid_request_error",
+            "param": "previous_response_id",
+            "code": "previous_response_not_found",
+        }
+    }
+
+
+def response_not_found(response_id: str) -> Body:
+    """404 for ``GET …/responses/{id}`` with an id the resource does not hold."""
+    return {
+        "error": {
+            "message": f"Response with id '{response_id}' not found.",
+            "type": "invalid_request_error",
             "param": None,
             "code": None,
         }

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from . import _errors
-from ._wire import Outcome
+from ._wire import DROP, Outcome, json_outcome
 
-__all__ = ["Fault", "FaultKind", "default_body", "truncate"]
+__all__ = [
+    "Fault",
+    "FaultKind",
+    "StreamErrorEvent",
+    "break_chat_stream",
+    "default_body",
+    "outcome",
+    "truncate",
+]
 
-FaultKind = Literal["status", "drop", "truncate", "malformed"]
+FaultKind = Literal["status", "drop", "truncate", "malformed", "stream_error"]
+StreamErrorEvent = Literal["response.failed", "error"]
 
 
 @dataclass(frozen=True)
@@ -25,6 +35,10 @@ class Fault:
       - ``"truncate"``: the SSE stream stops mid-way without ``[DONE]`` (a non-streaming body is
         cut in half).
       - ``"malformed"``: HTTP 200 whose body is not valid JSON.
+      - ``"stream_error"``: a stream fails half-way with an error *event*: on the Responses API
+        ``response.failed`` (status ``failed``, ``error.code`` ``server_error``) or an ``error``
+        event (``event="error"``); on chat a ``data: {"error": {…}}`` line. Either way the
+        stream then ends. A request that is not streamed gets a 500 instead.
 
     ``delay`` is waited first, with the emulator's injectable sleep.
     """
@@ -34,6 +48,8 @@ class Fault:
     body: dict[str, Any] | str | None = None
     delay: float = 0.0
     kind: FaultKind = "status"
+    #: Which event a ``stream_error`` fault sends on the Responses API.
+    event: StreamErrorEvent = "response.failed"
 
     @classmethod
     def throttle(cls, retry_after: float = 6, *, delay: float = 0.0) -> Fault:
@@ -60,6 +76,15 @@ class Fault:
     def truncate(cls, *, delay: float = 0.0) -> Fault:
         """A stream (or body) that stops mid-way."""
         return cls(kind="truncate", delay=delay)
+
+    @classmethod
+    def stream_error(
+        cls, event: StreamErrorEvent = "response.failed", *, delay: float = 0.0
+    ) -> Fault:
+        """A stream that fails half-way with an error event (a 500 if not streamed)."""
+        if event not in ("response.failed", "error"):
+            raise ValueError(f"event must be 'response.failed' or 'error', not {event!r}")
+        return cls(kind="stream_error", event=event, delay=delay)
 
     @classmethod
     def malformed(cls, *, delay: float = 0.0) -> Fault:
@@ -98,3 +123,26 @@ def truncate(outcome: Outcome) -> None:
         chunk = outcome.parts[last]
         assert isinstance(chunk, bytes)
         outcome.parts[last] = chunk[: len(chunk) // 2]
+
+
+def break_chat_stream(outcome: Outcome) -> None:
+    """Cut a chat SSE stream half-way and end it with an ``error`` data line (no ``[DONE]``)."""
+    truncate(outcome)
+    line = json.dumps({"error": _errors.server_error()["error"]}, separators=(",", ":"))
+    outcome.parts.append(b"data: " + line.encode("utf-8") + b"\n\n")
+
+
+def outcome(fault: Fault, *, streamed: bool) -> Outcome | None:
+    """What *fault* answers instead of the request, or None to process it (then alter it)."""
+    if fault.kind == "drop":
+        return Outcome(200, [DROP])
+    if fault.kind == "malformed":
+        return Outcome(200, [b'{"id": "chatcmpl-emulated", "choices": [{"index": 0, "mess'])
+    if fault.kind == "stream_error" and not streamed:
+        return json_outcome(500, _errors.server_error())
+    if fault.kind == "status" and fault.status is not None:
+        body = fault.body if fault.body is not None else default_body(fault.status)
+        if isinstance(body, str):
+            return Outcome(fault.status, [body.encode("utf-8")], dict(fault.headers), "text/plain")
+        return json_outcome(fault.status, body, fault.headers)
+    return None

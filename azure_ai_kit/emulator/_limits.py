@@ -17,7 +17,15 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ._wire import EmulatedDeployment
 
-__all__ = ["Admission", "RateLimiter", "limit_headers"]
+__all__ = ["SENTINEL_HEADERS", "Admission", "RateLimiter", "limit_headers"]
+
+#: What Azure's Responses API has sent since late 2025 instead of counts (and no
+#: ``retry-after``): https://github.com/openai/openai-dotnet/issues/838
+SENTINEL_HEADERS = {
+    "x-ratelimit-limit-tokens": "-1",
+    "x-ratelimit-remaining-tokens": "-1",
+    "x-ratelimit-reset-tokens": "0",
+}
 
 _WINDOWS = ((10.0, 6), (1.0, 60))  # (seconds, divisor of rpm)
 

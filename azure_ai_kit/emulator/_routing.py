@@ -4,39 +4,57 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-__all__ = ["Route", "any_credential", "authenticate", "match"]
+from . import _errors, _versions
 
-Operation = Literal["chat", "embedding", "image"]
+__all__ = ["Route", "any_credential", "authenticate", "match", "version_error"]
+
+Operation = Literal["chat", "embedding", "image", "responses"]
 
 _OPERATIONS: dict[str, Operation] = {
     "chat/completions": "chat",
     "embeddings": "embedding",
     "images/generations": "image",
+    "responses": "responses",
 }
 _CLASSIC = re.compile(
     r"^/openai/deployments/([^/]+)/(chat/completions|embeddings|images/generations)/?$"
 )
-_V1 = re.compile(r"^/openai/v1/(chat/completions|embeddings|images/generations)/?$")
+_V1 = re.compile(r"^/openai/v1/(chat/completions|embeddings|images/generations|responses)/?$")
+# The Responses API is not per-deployment: the deployment is the body's `model`.
+_RESPONSES_PREVIEW = re.compile(r"^/openai/responses/?$")
+_STORED_RESPONSE = re.compile(r"^/openai(?:/v1)?/responses/([A-Za-z0-9_\-]+)/?$")
 _IMAGE = re.compile(r"^/emulator/images/([0-9a-f]+)\.png$")
 
 
 @dataclass(frozen=True)
 class Route:
-    """A matched path: an operation (classic or v1) or an emulator-served image."""
+    """A matched path: an operation (classic or v1), an emulator-served image, or a stored
+    response (``GET …/responses/{id}``; ``response_id`` set).
+
+    ``classic`` routes need a dated ``api-version``; the preview Responses route is one of them
+    with no deployment in the path.
+    """
 
     kind: Literal["classic", "v1", "image"]
     operation: Operation | None = None
     deployment: str | None = None
     image_id: str | None = None
+    response_id: str | None = None
 
 
 def match(method: str, path: str) -> Route | None:
     """Match *path*; ``None`` means Azure's 404 "Resource not found"."""
     if method == "GET":
         found = _IMAGE.match(path)
-        return Route("image", image_id=found.group(1)) if found else None
+        if found:
+            return Route("image", image_id=found.group(1))
+        found = _STORED_RESPONSE.match(path)
+        if found is None:
+            return None
+        kind: Literal["classic", "v1"] = "v1" if path.startswith("/openai/v1/") else "classic"
+        return Route(kind, "responses", response_id=found.group(1))
     if method != "POST":
         return None
     found = _CLASSIC.match(path)
@@ -45,6 +63,30 @@ def match(method: str, path: str) -> Route | None:
     found = _V1.match(path)
     if found:
         return Route("v1", _OPERATIONS[found.group(1)])
+    if _RESPONSES_PREVIEW.match(path):
+        return Route("classic", "responses")
+    return None
+
+
+def version_error(route: Route, version: str | None) -> tuple[int, dict[str, Any]] | None:
+    """Azure's (status, body) for an api-version *route* does not take, or None if it is fine.
+
+    Classic routes need a published dated version (missing → 404, unknown → 400); the preview
+    Responses route exists from ``RESPONSES_FIRST_VERSION`` on (older → 404). v1 routes take
+    no version, ``v1`` or ``preview``.
+    """
+    if route.kind != "classic":
+        if version is not None and version not in _versions.V1_VERSIONS:
+            return 400, _errors.api_version_unsupported()
+        return None
+    if version is None:
+        return 404, _errors.resource_not_found()
+    if not _versions.is_known_version(version):
+        return 400, _errors.api_version_unsupported()
+    if route.operation == "responses" and not _versions.supports(
+        version, _versions.RESPONSES_FIRST_VERSION
+    ):
+        return 404, _errors.resource_not_found()
     return None
 
 

@@ -13,6 +13,7 @@ import re
 __all__ = [
     "GPT_IMAGE_FIRST_VERSION",
     "KNOWN_VERSIONS",
+    "RESPONSES_FIRST_VERSION",
     "STREAM_OPTIONS_FIRST_VERSION",
     "V1_VERSIONS",
     "is_known_version",
@@ -55,6 +56,8 @@ V1_VERSIONS = ("v1", "preview")
 #: `stream_options` and `max_completion_tokens` first appear in 2024-09-01-preview (and are in
 #: the 2024-10-21 GA spec); older versions answer 400 unknown_parameter.
 STREAM_OPTIONS_FIRST_VERSION = "2024-09-01"
+#: The Responses API's preview route (`/openai/responses`) is served from 2025-03-01-preview on.
+RESPONSES_FIRST_VERSION = "2025-03-01"
 #: gpt-image-1 is served from 2025-04-01-preview on.
 GPT_IMAGE_FIRST_VERSION = "2025-04-01"
 

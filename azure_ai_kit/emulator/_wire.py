@@ -21,6 +21,7 @@ __all__ = [
     "Part",
     "Policy",
     "RequestRecord",
+    "StoredResponse",
     "json_outcome",
 ]
 
@@ -140,6 +141,24 @@ class Policy:
         return any(w.lower() in lowered for w in self.completion_blocked_words if w)
 
 
+@dataclass(frozen=True)
+class StoredResponse:
+    """A Responses API answer the resource keeps (``store`` not false), for follow-up turns."""
+
+    deployment: str
+    body: dict[str, Any]
+    #: Every item of the conversation so far: earlier turns, this turn's input, its output.
+    conversation: list[dict[str, Any]]
+
+
+def _recall_nothing(response_id: str) -> StoredResponse | None:
+    return None
+
+
+def _keep_nothing(stored: StoredResponse) -> None:
+    return None
+
+
 @dataclass
 class Call:
     """Everything an operation handler needs for one admitted request."""
@@ -156,3 +175,10 @@ class Call:
     scripted: Answer | None = None
     #: Record a prompt-prefix key; True when it was seen before (prompt caching).
     remember_prefix: Callable[[str], bool] = field(default=lambda key: False)
+    #: Look up a stored response by id (Responses API ``previous_response_id``).
+    recall_response: Callable[[str], StoredResponse | None] = field(default=_recall_nothing)
+    #: Keep a response for later turns (bounded per deployment by the core).
+    keep_response: Callable[[StoredResponse], None] = field(default=_keep_nothing)
+    #: A scripted ``Fault.stream_error()``: the event that breaks a Responses stream half-way
+    #: (``"response.failed"`` or ``"error"``).
+    stream_error: str | None = None

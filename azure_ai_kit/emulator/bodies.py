@@ -26,6 +26,7 @@ __all__ = [
     "IMAGE_CONTENT_POLICY",
     "MAX_TOKENS_UNSUPPORTED",
     "PERMISSION_DENIED",
+    "PREVIOUS_RESPONSE_NOT_FOUND",
     "PROMPT_FILTERED",
     "PROMPT_FILTERED_SPEC",
     "RESOURCE_NOT_FOUND",
@@ -71,5 +72,9 @@ IMAGE_CONTENT_POLICY: Body = _errors.image_content_policy(
 CONTEXT_LENGTH_EXCEEDED: Body = _errors.context_length_exceeded(4096, 3177, 1024)
 #: 400 from a reasoning model (o-series, gpt-5) for ``max_tokens``.
 MAX_TOKENS_UNSUPPORTED: Body = _errors.unsupported_parameter("max_tokens", "max_completion_tokens")
+#: 400 from the Responses API for a ``previous_response_id`` the resource does not hold.
+PREVIOUS_RESPONSE_NOT_FOUND: Body = _errors.previous_response_not_found(
+    "resp_0123456789abcdef0123456789abcdef0123456789abcdef"
+)
 #: 500.
 SERVER_ERROR: Body = _errors.server_error()
