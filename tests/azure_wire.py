@@ -179,6 +179,16 @@ CONTEXT_LENGTH_400 = {
         "code": "context_length_exceeded",
     }
 }
+# docs/wire.md, "Reasoning models": a reasoning model refuses max_tokens.
+MAX_TOKENS_UNSUPPORTED_400 = {
+    "error": {
+        "message": "Unsupported parameter: 'max_tokens' is not supported with this model. "
+        "Use 'max_completion_tokens' instead.",
+        "type": "invalid_request_error",
+        "param": "max_tokens",
+        "code": "unsupported_parameter",
+    }
+}
 SERVER_ERROR_500 = {
     "error": {
         "message": "The server had an error while processing your request. Sorry about that! …",
