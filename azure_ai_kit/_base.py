@@ -210,7 +210,8 @@ class ClientBase:
         """Calls and tokens per deployment and alias since this client started.
 
         `prices` maps a deployment name (or `name@host`) to a `Price` per 1K input/output
-        tokens; the report then carries an estimated cost.
+        tokens (cached input at its own rate when the price gives one); the report then
+        carries an estimated cost.
         """
         return self._ledger.report(prices)
 

@@ -245,9 +245,10 @@ def safe_headers(headers: Mapping[str, str]) -> dict[str, str]:
 
 
 def _int_header(headers: Mapping[str, str], name: str) -> int | None:
+    # `-1` and `0` mean "unknown": the Responses API sends them (docs/wire.md, "Response headers").
     value = headers.get(name)
     try:
         number = int(value) if value is not None else None
     except ValueError:
         return None
-    return number if number is not None and number >= 0 else None
+    return number if number is not None and number > 0 else None

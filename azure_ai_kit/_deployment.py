@@ -23,10 +23,10 @@ __all__ = [
     "resolve",
 ]
 
-#: The latest GA dated data-plane version (docs/wire.md, "URLs and versions").
+#: The latest GA dated data-plane version (docs/wire.md, "Routes and versions").
 DEFAULT_API_VERSION = "2024-10-21"
 #: The classic route's version for images when none is configured: the newest dated version
-#: that serves both dall-e-3 and gpt-image-1 (docs/wire.md, "Which route the kit takes").
+#: that serves both dall-e-3 and gpt-image-1 (docs/wire.md, "Which route the kit takes by default").
 IMAGE_API_VERSION = "2025-04-01-preview"
 #: Operations the v1 API serves; the others take the classic route by default.
 V1_OPERATIONS = frozenset({"chat", "embeddings", "responses"})

@@ -356,7 +356,8 @@ def _record_failure(check: Check, exc: Exception) -> bool:
         headers = api_error.response.headers
         check.region = headers.get("x-ms-region")
         left = headers.get("x-ratelimit-remaining-tokens", "")
-        check.remaining_tokens = int(left) if left.isdigit() else None
+        # "0" and "-1" mean "unknown" (docs/wire.md, "Response headers").
+        check.remaining_tokens = int(left) if left.isdigit() and int(left) > 0 else None
     check.detail = expected_rejection(check.kind, check.http_status, code, param)
     if check.detail is None:
         check.status, check.ok, check.detail = type(exc).__name__, False, str(exc)

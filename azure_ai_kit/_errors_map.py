@@ -1,4 +1,4 @@
-"""Map `openai` errors and Azure's error bodies (WIRE.md) onto the kit's error tree. Pure.
+"""Map `openai` errors and Azure's error bodies (docs/wire.md) onto the kit's error tree. Pure.
 
 `classify()` answers two questions about one failed attempt: which kit error describes it,
 and what the router should learn (throttled, transient failure, broken, or nothing).
@@ -163,7 +163,7 @@ def _classify(exc: BaseException, deployment: str, status_retryable: frozenset[i
         return Classified(throttled, "throttled", status, wait)
     if status in (401, 403):
         label = str(status) if code in ("", str(status)) else f"{status} {code}"
-        # A blocked resource is not a credential problem (WIRE.md, 403 "temporarily blocked").
+        # A blocked resource is not a credential problem (docs/wire.md, "Error bodies").
         blocked = "blocked" in message.lower()
         what, hint = ("the request", _BLOCKED_HINT) if blocked else ("the credential", _ROLE_HINT)
         return Classified(
@@ -215,8 +215,17 @@ def _classify(exc: BaseException, deployment: str, status_retryable: frozenset[i
         return Classified(
             ServiceError(f"{deployment} failed ({status}): {message}", **info), "failure", status
         )
+    hint = ""
+    if "api version not supported" in message.lower():
+        # A version that does not exist (docs/wire.md, "Routes and versions").
+        hint = (
+            " — set api_version (AZURE_OPENAI_API_VERSION) to a published version such as "
+            "2024-10-21, or leave it unset for the default routes"
+        )
     return Classified(
-        ServiceError(f"{deployment} rejected the request ({status} {code}): {message}", **info),
+        ServiceError(
+            f"{deployment} rejected the request ({status} {code}): {message}{hint}", **info
+        ),
         "none",
         status,
     )

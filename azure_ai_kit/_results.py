@@ -2,7 +2,7 @@
 
 Conversion from `openai` objects and raw JSON lives here too (`chat_result`, `image_result`,
 `embedding_result`), so the client twins stay thin. Azure spells the filter fields two ways
-on the wire (docs/wire.md, "Content filter"); both are read.
+on the wire (docs/wire.md, "Content-filter annotations on success"); both are read.
 """
 
 from __future__ import annotations

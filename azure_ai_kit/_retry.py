@@ -34,7 +34,13 @@ _MESSAGE = re.compile(
     re.IGNORECASE | re.ASCII,
 )
 _MS_HEADERS = ("retry-after-ms", "x-ms-retry-after-ms")
-_RESET_HEADERS = ("x-ratelimit-reset-tokens", "x-ratelimit-reset-requests")
+# Both spellings occur on Azure's 429s (docs/wire.md, "Response headers").
+_RESET_HEADERS = (
+    "x-ratelimit-reset-tokens",
+    "x-ratelimit-reset-requests",
+    "x-rate-limit-reset-tokens",
+    "x-rate-limit-reset-requests",
+)
 
 
 def parse_retry_after(
@@ -47,10 +53,11 @@ def parse_retry_after(
 
     Sources, first usable one wins: `retry-after-ms`, `x-ms-retry-after-ms` (milliseconds);
     `retry-after` (seconds, or an HTTP date measured against `now()`; a past date gives 0);
-    `x-ratelimit-reset-tokens` / `-requests` (seconds, the larger of the two; `0` and `-1`
-    mean "not said" there); then "retry after N seconds" / "try again in N seconds" in
-    `message`. Header names are case-insensitive; garbage, negative and non-finite values
-    are skipped. Never raises; the result is None or a finite number ≥ 0.
+    `x-ratelimit-reset-tokens` / `-requests`, also spelled `x-rate-limit-reset-…` (seconds
+    or durations, the largest given; `0` and `-1` mean "not said" there); then
+    "retry after N seconds" / "try again in N seconds" in `message`. Header names are
+    case-insensitive; garbage, negative and non-finite values are skipped. Never raises;
+    the result is None or a finite number ≥ 0.
     """
     lowered = _lowercase(headers)
     for name in _MS_HEADERS:

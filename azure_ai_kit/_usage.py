@@ -17,25 +17,54 @@ __all__ = ["Price", "UsageLedger", "UsageLine", "UsageReport"]
 
 @dataclass(frozen=True)
 class Price:
-    """What a deployment costs per 1,000 input (prompt) and output (completion) tokens."""
+    """What a deployment costs per 1,000 input (prompt) and output (completion) tokens.
+
+    `cached_input_per_1k` prices the cached part of the prompt (Azure bills cached input at
+    a discount); without it, cached tokens cost `input_per_1k` like the rest of the prompt.
+    Reasoning tokens are output tokens: Azure counts them in `completion_tokens`.
+    """
 
     input_per_1k: float
     output_per_1k: float = 0.0
+    cached_input_per_1k: float | None = None
 
-    def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
-        """The estimated cost of this many tokens, in the price table's currency."""
-        return (prompt_tokens * self.input_per_1k + completion_tokens * self.output_per_1k) / 1000
+    def __post_init__(self) -> None:
+        for name in ("input_per_1k", "output_per_1k", "cached_input_per_1k"):
+            value = getattr(self, name)
+            if value is not None and not 0 <= value < float("inf"):
+                raise ValueError(f"Price.{name} must be a finite number >= 0, got {value!r}")
+
+    def cost(self, prompt_tokens: int, completion_tokens: int, cached_tokens: int = 0) -> float:
+        """The estimated cost of this many tokens, in the price table's currency.
+
+        `cached_tokens` is the part of `prompt_tokens` Azure served from its prompt cache.
+        """
+        cached = min(max(cached_tokens, 0), prompt_tokens)
+        if self.cached_input_per_1k is None:
+            cached = 0
+        fresh = prompt_tokens - cached
+        return (
+            fresh * self.input_per_1k
+            + cached * (self.cached_input_per_1k or 0.0)
+            + completion_tokens * self.output_per_1k
+        ) / 1000
 
 
 @dataclass(frozen=True)
 class UsageLine:
-    """Calls and tokens for one deployment, one alias, or the total; `cost` when priced."""
+    """Calls and tokens for one deployment, one alias, or the total; `cost` when priced.
+
+    `cached_tokens` is the part of `prompt_tokens` served from Azure's prompt cache,
+    `reasoning_tokens` the part of `completion_tokens` a reasoning model spent thinking.
+    """
 
     calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0
     cost: float | None = None
+    cached_tokens: int = 0
+    reasoning_tokens: int = 0
 
     def __add__(self, other: UsageLine) -> UsageLine:
         cost = None
@@ -47,6 +76,8 @@ class UsageLine:
             self.completion_tokens + other.completion_tokens,
             self.total_tokens + other.total_tokens,
             cost,
+            self.cached_tokens + other.cached_tokens,
+            self.reasoning_tokens + other.reasoning_tokens,
         )
 
 
@@ -76,14 +107,20 @@ class UsageReport:
         return text
 
     def __str__(self) -> str:
-        rows = [("deployment", "calls", "prompt", "completion", "total", "cost")]
+        # The cached and reasoning columns appear only when some call reported them.
+        details = bool(self.total.cached_tokens or self.total.reasoning_tokens)
+        rows: list[tuple[str, ...]] = [
+            ("deployment", "calls", "prompt", "completion", "total", "cost")
+            + (("cached", "reasoning") if details else ())
+        ]
         for name, line in [*self.by_deployment.items(), ("total", self.total)]:
             cost = "-" if line.cost is None else f"{line.cost:.4f}"
+            extra = (f"{line.cached_tokens:,}", f"{line.reasoning_tokens:,}") if details else ()
             rows.append(
                 (name, str(line.calls), f"{line.prompt_tokens:,}", f"{line.completion_tokens:,}",
-                 f"{line.total_tokens:,}", cost)
+                 f"{line.total_tokens:,}", cost, *extra)
             )  # fmt: skip
-        widths = [max(len(row[i]) for row in rows) for i in range(6)]
+        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
         return "\n".join(
             "  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in
                       enumerate(zip(row, widths, strict=True)))
@@ -97,6 +134,8 @@ class _Tally:
     prompt: int = 0
     completion: int = 0
     total: int = 0
+    cached: int = 0
+    reasoning: int = 0
 
 
 class UsageLedger:
@@ -115,6 +154,8 @@ class UsageLedger:
             tally.prompt += usage.prompt_tokens
             tally.completion += usage.completion_tokens
             tally.total += usage.total_tokens
+            tally.cached += usage.cached_tokens
+            tally.reasoning += usage.reasoning_tokens
 
     def report(self, prices: Mapping[str, Price] | None = None) -> UsageReport:
         """Sum the tallies; `prices` is keyed by deployment name or `name@host`."""
@@ -125,9 +166,9 @@ class UsageLedger:
         unpriced = False
         for (dep_id, dep_name, alias), t in items:
             price = _price_for(prices, dep_id, dep_name)
-            cost = price.cost(t.prompt, t.completion) if price else None
+            cost = price.cost(t.prompt, t.completion, t.cached) if price else None
             unpriced = unpriced or (prices is not None and price is None)
-            line = UsageLine(t.calls, t.prompt, t.completion, t.total, cost)
+            line = UsageLine(t.calls, t.prompt, t.completion, t.total, cost, t.cached, t.reasoning)
             by_deployment[dep_id] = by_deployment.get(dep_id, UsageLine()) + line
             by_alias[alias] = by_alias.get(alias, UsageLine()) + line
         total = _sum(by_deployment.values())

@@ -1,6 +1,6 @@
-"""Canned Azure OpenAI responses, copied from /work/shared/WIRE.md (bodies verbatim, "…" included).
+"""Canned Azure OpenAI responses, copied from docs/wire.md (bodies verbatim, "…" included).
 
-Each constant names the WIRE.md section it comes from. The helpers build `httpx.Response`s and
+Each constant names the docs/wire.md section it comes from. The helpers build `httpx.Response`s and
 SSE streams from them; `Recorder` is the `httpx.MockTransport` handler every test uses.
 """
 
@@ -24,7 +24,7 @@ DEPLOYMENTS = {
     "embedding": "text-embedding-3-small",
 }
 
-# --- WIRE.md, "Response headers" -------------------------------------------------------------
+# --- docs/wire.md, "Response headers" ------------------------------------------------------------
 SUCCESS_HEADERS = {
     "apim-request-id": "apim-0001",
     "x-request-id": "xreq-0001",
@@ -33,7 +33,7 @@ SUCCESS_HEADERS = {
     "x-ratelimit-remaining-tokens": "9000",
 }
 
-# --- WIRE.md, "Content-filter annotations on success" ----------------------------------------
+# --- docs/wire.md, "Content-filter annotations on success" ---------------------------------------
 SAFE = {"filtered": False, "severity": "safe"}
 PROMPT_FILTER_RESULTS = [
     {
@@ -60,7 +60,8 @@ def chat_completion(
     choice_filter: Mapping[str, Any] | None = None,
     usage: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
-    """A chat completion as Azure sends it (WIRE.md, "Content-filter annotations on success")."""
+    """A chat completion as Azure sends it (docs/wire.md, "Content-filter annotations on
+    success")."""
     return {
         "id": "chatcmpl-AZ1",
         "object": "chat.completion",
@@ -87,7 +88,7 @@ CUT_COMPLETION_FILTER = {
     "violence": {"filtered": True, "severity": "high"},
 }
 
-# --- WIRE.md, "Error bodies" ------------------------------------------------------------------
+# --- docs/wire.md, "Error bodies" ----------------------------------------------------------------
 THROTTLED_429 = {
     "error": {
         "code": "429",
@@ -179,6 +180,16 @@ CONTEXT_LENGTH_400 = {
         "code": "context_length_exceeded",
     }
 }
+# docs/wire.md, "Reasoning models": a reasoning model refuses max_tokens.
+MAX_TOKENS_UNSUPPORTED_400 = {
+    "error": {
+        "message": "Unsupported parameter: 'max_tokens' is not supported with this model. "
+        "Use 'max_completion_tokens' instead.",
+        "type": "invalid_request_error",
+        "param": "max_tokens",
+        "code": "unsupported_parameter",
+    }
+}
 SERVER_ERROR_500 = {
     "error": {
         "message": "The server had an error while processing your request. Sorry about that! …",
@@ -188,7 +199,7 @@ SERVER_ERROR_500 = {
     }
 }
 
-# --- WIRE.md, "Streaming (SSE)" ----------------------------------------------------------------
+# --- docs/wire.md, "Streaming" -------------------------------------------------------------------
 STREAM_FIRST_CHUNK = {  # Azure's empty first chunk: no choices, prompt annotations only
     "choices": [],
     "created": 0,
@@ -206,7 +217,7 @@ def content_chunk(
     role: str | None = None,
     choice_filter: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A content chunk carrying `choices[0].content_filter_results` (WIRE.md)."""
+    """A content chunk carrying `choices[0].content_filter_results` (docs/wire.md)."""
     delta: dict[str, Any] = {}
     if role is not None:
         delta["role"] = role
@@ -266,7 +277,7 @@ def sse_response(chunks: Iterable[Mapping[str, Any]], **headers: str) -> httpx.R
     )
 
 
-# --- WIRE.md, "Images" ---------------------------------------------------------------------
+# --- docs/wire.md, "Images" ----------------------------------------------------------------------
 PNG_BYTES = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) + b"IEND"
 BLOB_URL = (
     "https://dalleprodsec.blob.core.windows.net/private/images/abc/generated_00.png"
@@ -278,7 +289,7 @@ def image_response(*, url: bool = False) -> dict[str, Any]:
     item: dict[str, Any] = {
         "revised_prompt": "A watercolour painting of a red fox in a snowy forest.",
         "content_filter_results": CHOICE_FILTER_RESULTS,
-        # For images `prompt_filter_results` is an object, not a list (WIRE.md).
+        # For images `prompt_filter_results` is an object, not a list (docs/wire.md).
         "prompt_filter_results": {
             "hate": SAFE,
             "jailbreak": {"filtered": False, "detected": False},

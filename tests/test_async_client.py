@@ -1,5 +1,5 @@
 """`AsyncAzureAIClient`: the same wire behaviour as the sync client, awaited — and a parity
-test that runs identical calls through both twins against one handler (WIRE.md bodies)."""
+test that runs identical calls through both twins against one handler (docs/wire.md bodies)."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ ONE_SHOT = RetryPolicy(max_attempts=1, max_throttled_attempts=0, jitter=0)
 
 
 async def test_classic_chat_url_and_key(make_async_client):
-    """WIRE.md: classic URL, api-version query, `api-key` header."""
+    """docs/wire.md: classic URL, api-version query, `api-key` header."""
     client, rec = make_async_client()
     result = await client.chat("hi")
     (request,) = rec.requests
@@ -84,7 +84,7 @@ async def test_unknown_alias_raises_before_any_request(make_async_client):
 
 
 async def test_stream_with_azure_chunks(make_async_client):
-    """WIRE.md "Streaming (SSE)": empty first chunk, annotations, usage chunk, [DONE]."""
+    """docs/wire.md "Streaming": empty first chunk, annotations, usage chunk, [DONE]."""
     client, rec = make_async_client(sse_response(stream_chunks()), endpoint=V1_ENDPOINT)
     stream = client.stream_chat("hi")
     assert isinstance(stream, AsyncChatStream)

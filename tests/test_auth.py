@@ -1,4 +1,4 @@
-"""Credentials on the wire (WIRE.md, "Auth"): a key as `api-key`, a rotating
+"""Credentials on the wire (docs/wire.md, "Authentication"): a key as `api-key`, a rotating
 `AzureKeyCredential`, and Entra ID bearer tokens with the cognitiveservices scope, cached until
 near expiry and refreshed once after a 401."""
 

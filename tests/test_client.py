@@ -1,5 +1,5 @@
 """`AzureAIClient` on the wire: URLs, query, headers and bodies for the classic and v1 APIs,
-results built from Azure's real responses, images and embeddings (WIRE.md throughout)."""
+results built from Azure's real responses, images and embeddings (docs/wire.md throughout)."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ CLASSIC_CHAT = "/openai/deployments/gpt-4o/chat/completions"
 
 # --- classic API --------------------------------------------------------------------------------
 def test_classic_chat_url_query_and_api_key_header(make_client):
-    """WIRE.md "URLs and versions": classic POSTs to /openai/deployments/{name}/… with
+    """docs/wire.md "Routes and versions": classic POSTs to /openai/deployments/{name}/… with
     api-version=2024-10-21 and the key in the `api-key` header, no Authorization."""
     client, rec = make_client()
     client.chat("What is the capital of France?")
@@ -52,7 +52,7 @@ def test_classic_chat_url_query_and_api_key_header(make_client):
 
 
 def test_classic_api_version_override_is_sent(make_client):
-    """WIRE.md: the dated preview 2025-04-01-preview goes in the api-version query."""
+    """docs/wire.md: the dated preview 2025-04-01-preview goes in the api-version query."""
     client, rec = make_client(api_version="2025-04-01-preview")
     client.chat("hi")
     assert rec.requests[0].url.params["api-version"] == "2025-04-01-preview"
@@ -88,7 +88,7 @@ def test_chat_sends_system_first_and_passes_openai_kwargs_through(make_client):
 
 
 def test_chat_result_carries_text_usage_filters_and_azure_headers(make_client):
-    """WIRE.md "Content-filter annotations on success" + "Response headers"."""
+    """docs/wire.md "Content-filter annotations on success" + "Response headers"."""
     client, _ = make_client(ok(chat_completion("Paris.")))
     result = client.chat("Capital of France?")
     assert isinstance(result, ChatResult)
@@ -112,7 +112,7 @@ def test_chat_result_carries_text_usage_filters_and_azure_headers(make_client):
 
 
 def test_chat_without_optional_headers_and_annotations(make_client):
-    """WIRE.md: every response header and annotation is optional — never rely on them."""
+    """docs/wire.md: every response header and annotation is optional — never rely on them."""
     body = chat_completion("ok")
     del body["prompt_filter_results"]
     del body["choices"][0]["content_filter_results"]
@@ -133,7 +133,7 @@ def test_request_id_falls_back_to_x_request_id(make_client):
 
 
 def test_filter_unavailable_is_reported_not_raised(make_client):
-    """WIRE.md: "content_filter_results":{"error":{…"The contents are not filtered"}}."""
+    """docs/wire.md: "content_filter_results":{"error":{…"The contents are not filtered"}}."""
     from azure_wire import FILTER_UNAVAILABLE
 
     client, _ = make_client(ok(chat_completion("fine", choice_filter=FILTER_UNAVAILABLE)))
@@ -145,7 +145,7 @@ def test_filter_unavailable_is_reported_not_raised(make_client):
 
 # --- v1 API ---------------------------------------------------------------------------------------
 def test_v1_endpoint_suffix_selects_v1_url_model_in_body_and_bearer(make_client):
-    """WIRE.md: v1 is {endpoint}/openai/v1/chat/completions, deployment in body `model`,
+    """docs/wire.md: v1 is {endpoint}/openai/v1/chat/completions, deployment in body `model`,
     no api-version needed; a key works as `Authorization: Bearer`."""
     client, rec = make_client(endpoint=V1_ENDPOINT)
     result = client.chat("hi")
@@ -168,7 +168,7 @@ def test_api_version_v1_selects_v1_on_a_plain_endpoint(make_client):
 
 
 def test_v1_on_services_ai_host(make_client):
-    """WIRE.md "Hosts": {res}.services.ai.azure.com accepts /openai/v1/."""
+    """docs/wire.md "Routes and versions": {res}.services.ai.azure.com accepts /openai/v1/."""
     client, rec = make_client(endpoint="https://res.services.ai.azure.com/openai/v1/")
     client.chat("hi")
     assert (
@@ -247,7 +247,7 @@ def test_openai_escape_hatch_is_configured_for_the_deployment(make_client):
 
 # --- images -------------------------------------------------------------------------------------
 def test_generate_image_url_body_and_decoded_bytes(make_client):
-    """WIRE.md "Images": dall-e-3 on 2024-10-21; the kit asks for b64_json and decodes it."""
+    """docs/wire.md "Images": dall-e-3 on 2024-10-21; the kit asks for b64_json and decodes it."""
     client, rec = make_client(ok(image_response()))
     result = client.generate_image(
         "a watercolour fox", size="1024x1024", quality="hd", style="natural"
@@ -267,14 +267,14 @@ def test_generate_image_url_body_and_decoded_bytes(make_client):
     assert image.revised_prompt.startswith("A watercolour painting")
     assert image.content_filter is not None
     assert image.content_filter.filtered is False
-    # For images prompt_filter_results is an object, not a list (WIRE.md).
+    # For images prompt_filter_results is an object, not a list (docs/wire.md).
     assert image.prompt_filter is not None
     assert image.prompt_filter.categories["jailbreak"].detected is False
     assert result.created == 1_700_000_002
 
 
 def test_gpt_image_gets_no_response_format(make_client):
-    """gpt-image-1 always returns b64_json and rejects response_format (WIRE.md)."""
+    """gpt-image-1 always returns b64_json and rejects response_format (docs/wire.md)."""
     client, rec = make_client(
         ok(image_response()),
         deployments={"image": "gpt-image-1"},
@@ -296,7 +296,7 @@ def test_image_save_writes_exactly_the_decoded_bytes(make_client, tmp_path):
 
 
 def test_url_only_image_is_downloaded_without_the_api_key(make_client, tmp_path):
-    """WIRE.md: URLs are SAS links; the blob fetch must not carry api-key or Authorization."""
+    """docs/wire.md: URLs are SAS links; the blob fetch must not carry api-key or Authorization."""
 
     def route(request: httpx.Request) -> httpx.Response:
         if request.url.host.endswith("blob.core.windows.net"):
@@ -323,7 +323,7 @@ def test_url_only_image_is_downloaded_without_the_api_key(make_client, tmp_path)
 
 
 def test_failed_download_is_a_kit_error_not_an_empty_image(make_client):
-    """An expired SAS link (WIRE.md: valid 24 h) must raise the kit's ServiceError."""
+    """An expired SAS link (docs/wire.md: valid 24 h) must raise the kit's ServiceError."""
 
     def route(request: httpx.Request) -> httpx.Response:
         if request.url.host.endswith("blob.core.windows.net"):
@@ -383,7 +383,7 @@ def test_client_owned_http_client_is_closed_but_a_passed_one_is_not(make_client)
 
 
 def test_request_body_is_json_with_deployment_as_model(make_client):
-    """WIRE.md: on classic `model` in the body is ignored, but openai sends the deployment."""
+    """docs/wire.md: on classic `model` in the body is ignored, but openai sends the deployment."""
     client, rec = make_client()
     client.chat("hi")
     assert json.loads(rec.requests[0].content)["model"] == "gpt-4o"

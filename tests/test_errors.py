@@ -1,4 +1,4 @@
-"""Every Azure failure → the kit's error, fed with Azure's real error bodies (WIRE.md,
+"""Every Azure failure → the kit's error, fed with Azure's real error bodies (docs/wire.md,
 "Error bodies"). Single deployment only: what is raised, its message, `.attempts`, the chained
 `openai` error, and how many requests went out."""
 
@@ -59,7 +59,7 @@ def _assert_chained(
     ids=["innererror/content_filter_result", "inner_error/content_filter_results"],
 )
 def test_prompt_blocked_by_filter_both_spellings(make_client, clock, body):
-    """WIRE.md: 400 content_filter; both `innererror`/`content_filter_result` and the spec's
+    """docs/wire.md: 400 content_filter; both `innererror`/`content_filter_result` and the spec's
     `inner_error`/`content_filter_results` occur on the wire."""
     client, rec = make_client(error(400, body))
     with pytest.raises(ContentFilteredError) as info:
@@ -82,7 +82,7 @@ def test_prompt_blocked_by_filter_both_spellings(make_client, clock, body):
 
 
 def test_image_content_policy_violation(make_client):
-    """WIRE.md: images answer 400 content_policy_violation with inner_error."""
+    """docs/wire.md: images answer 400 content_policy_violation with inner_error."""
     client, rec = make_client(error(400, IMAGE_POLICY_VIOLATION_400))
     with pytest.raises(ContentFilteredError) as info:
         client.generate_image("something violent")
@@ -96,7 +96,7 @@ def test_image_content_policy_violation(make_client):
 
 
 def test_completion_cut_by_filter(make_client):
-    """WIRE.md: a filtered completion is HTTP 200 with finish_reason "content_filter" and
+    """docs/wire.md: a filtered completion is HTTP 200 with finish_reason "content_filter" and
     partial content."""
     client, rec = make_client(
         ok(
@@ -144,7 +144,7 @@ def test_completion_cut_error_carries_attempts(make_client):
 
 # --- 404 / 401 / 403 -------------------------------------------------------------------------
 def test_deployment_not_found(make_client, clock):
-    """WIRE.md: 404 DeploymentNotFound."""
+    """docs/wire.md: 404 DeploymentNotFound."""
     client, rec = make_client(error(404, DEPLOYMENT_NOT_FOUND_404))
     with pytest.raises(DeploymentNotFoundError) as info:
         client.chat("hi")
@@ -158,7 +158,8 @@ def test_deployment_not_found(make_client, clock):
 
 
 def test_blocked_resource_hints_the_portal_not_the_role(make_client, clock):
-    """WIRE.md: 403 Forbidden "Your resource has been temporarily blocked" is no RBAC problem."""
+    """docs/wire.md: 403 Forbidden "Your resource has been temporarily blocked" is no RBAC
+    problem."""
     client, _ = make_client(error(403, FORBIDDEN_403))
     with pytest.raises(AuthenticationError) as info:
         client.chat("hi")
@@ -177,7 +178,7 @@ def test_blocked_resource_hints_the_portal_not_the_role(make_client, clock):
     ids=["401-bad-key", "401-no-role"],
 )
 def test_auth_failures_hint_the_rbac_role(make_client, clock, status, body, cause):
-    """WIRE.md: 401 (bad key / principal without the role)."""
+    """docs/wire.md: 401 (bad key / principal without the role)."""
     client, rec = make_client(error(status, body))
     with pytest.raises(AuthenticationError) as info:
         client.chat("hi")
@@ -206,7 +207,8 @@ def test_context_length_exceeded(make_client, clock):
 
 # --- 429 ------------------------------------------------------------------------------------------
 def test_throttled_retry_after_from_the_message(make_client):
-    """WIRE.md 429: the seconds may only appear in the message ("Please retry after 6 seconds")."""
+    """docs/wire.md, "Response headers": the seconds of a 429 may only appear in the message
+    ("Please retry after 6 seconds")."""
     client, rec = make_client(error(429, THROTTLED_429), retry=ONE_SHOT)
     with pytest.raises(RateLimitedError) as info:
         client.chat("hi")

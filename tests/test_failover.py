@@ -1,7 +1,7 @@
 """The fault matrix: what the client does for each Azure failure, sync and async alike.
 
 Each row asserts which deployment served the call, how many requests each endpoint received,
-and how long the call waited on the fake clock. Bodies and headers follow WIRE.md.
+and how long the call waited on the fake clock. Bodies and headers follow docs/wire.md.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ OK = {
     ],
     "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4},
 }
-THROTTLED = {  # WIRE.md, "Error bodies", 429
+THROTTLED = {  # docs/wire.md, "Error bodies", 429
     "error": {
         "code": "429",
         "message": "Requests to the ChatCompletions_Create Operation under Azure OpenAI API "
@@ -52,7 +52,7 @@ THROTTLED = {  # WIRE.md, "Error bodies", 429
         "tier. Please retry after 6 seconds.",
     }
 }
-SERVER_ERROR = {  # WIRE.md, 500
+SERVER_ERROR = {  # docs/wire.md, 500
     "error": {
         "message": "The server had an error while processing your request. Sorry about that!",
         "type": "server_error",
@@ -60,19 +60,19 @@ SERVER_ERROR = {  # WIRE.md, 500
         "code": None,
     }
 }
-NOT_FOUND = {  # WIRE.md, 404
+NOT_FOUND = {  # docs/wire.md, 404
     "error": {
         "code": "DeploymentNotFound",
         "message": "The API deployment for this resource does not exist.",
     }
 }
-UNAUTHORIZED = {  # WIRE.md, 401
+UNAUTHORIZED = {  # docs/wire.md, 401
     "error": {
         "code": "401",
         "message": "Access denied due to invalid subscription key or wrong API endpoint.",
     }
 }
-FILTERED = {  # WIRE.md, 400 prompt blocked
+FILTERED = {  # docs/wire.md, 400 prompt blocked
     "error": {
         "message": "The response was filtered due to the prompt triggering Azure OpenAI's "
         "content management policy.",

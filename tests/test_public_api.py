@@ -111,7 +111,7 @@ def test_unknown_attribute_is_an_attribute_error():
 
 
 def test_default_api_version_is_latest_ga():
-    """WIRE.md: latest GA dated version is 2024-10-21."""
+    """docs/wire.md: latest GA dated version is 2024-10-21."""
     assert azure_ai_kit.DEFAULT_API_VERSION == "2024-10-21"
 
 

@@ -1,4 +1,4 @@
-"""Typed results: parsing Azure's filter annotations (WIRE.md, "Content-filter annotations on
+"""Typed results: parsing Azure's filter annotations (docs/wire.md, "Content-filter annotations on
 success"), usage, image bytes and the atomic `save()`."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from azure_ai_kit._results import prompt_filter_from, write_atomic
 
 
 def test_category_results_parse_severity_and_detection_shapes():
-    """WIRE.md: severity categories use {filtered, severity}; detections {filtered, detected}
+    """docs/wire.md: severity categories use {filtered, severity}; detections {filtered, detected}
     (protected_material_code also carries `citation`)."""
     report = ContentFilterReport.from_json(
         {

@@ -1,4 +1,5 @@
-"""`parse_retry_after`: every form Azure uses (WIRE.md), precedence, and robustness."""
+"""`parse_retry_after`: every form Azure uses (docs/wire.md, "Response headers"), precedence,
+and robustness; and the `x-ratelimit-remaining-*` headers' "unknown" values."""
 
 from __future__ import annotations
 
@@ -43,6 +44,23 @@ def parse(headers: dict[str, str], message: str | None = None) -> float | None:
         ({"x-ratelimit-reset-tokens": "0"}, None),
         ({"x-ratelimit-reset-tokens": "-1", "x-ratelimit-reset-requests": "-1"}, None),
         ({"retry-after": "86400"}, 86400.0),
+        # The hyphenated spelling seen on some 429s, alone or next to the usual one.
+        ({"x-rate-limit-reset-tokens": "55"}, 55.0),
+        ({"X-Rate-Limit-Reset-Requests": "7"}, 7.0),
+        ({"x-rate-limit-reset-tokens": "1m30s"}, 90.0),
+        ({"x-ratelimit-reset-tokens": "5", "x-rate-limit-reset-requests": "9"}, 9.0),
+        ({"x-rate-limit-reset-tokens": "0", "x-rate-limit-reset-requests": "-1"}, None),
+        ({"x-rate-limit-reset-tokens": "-1", "x-ratelimit-reset-requests": "0"}, None),
+        # What the Responses API sends: -1 / 0 everywhere, no retry-after.
+        (
+            {
+                "x-ratelimit-limit-tokens": "-1",
+                "x-ratelimit-remaining-tokens": "-1",
+                "x-ratelimit-reset-tokens": "0",
+            },
+            None,
+        ),
+        ({"retry-after": "3", "x-rate-limit-reset-tokens": "55"}, 3.0),
         ({}, None),
     ],
 )
@@ -195,3 +213,30 @@ def test_precedence_holds_for_any_values(
         assert result == max(tokens, requests)
     else:
         assert result == said
+
+
+def test_hyphenated_reset_falls_back_to_the_message() -> None:
+    headers = {"x-rate-limit-reset-tokens": "-1"}
+    assert parse(headers, "Rate limit is exceeded. Try again in 2 seconds.") == 2.0
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "", "lots"])
+def test_remaining_quota_of_zero_or_minus_one_reads_as_unknown(make_client, value: str) -> None:
+    """`x-ratelimit-remaining-*: 0` / `-1` come from endpoints that do not count (the
+    Responses API); status() must not report an empty deployment for them."""
+    from azure_wire import chat_completion, ok
+
+    headers = {"x-ratelimit-remaining-tokens": value, "x-ratelimit-remaining-requests": value}
+    client, _ = make_client(ok(chat_completion(), **headers))
+    client.chat("hi")
+    status = client.status()[0]
+    assert (status.remaining_tokens, status.remaining_requests) == (None, None)
+
+
+def test_remaining_quota_is_reported_when_azure_counts(make_client) -> None:
+    from azure_wire import chat_completion, ok
+
+    client, _ = make_client(ok(chat_completion()))  # 9000 tokens, 99 requests left
+    client.chat("hi")
+    status = client.status()[0]
+    assert (status.remaining_tokens, status.remaining_requests) == (9000, 99)

@@ -1,6 +1,6 @@
 """Secrets never leak: not in `repr()` of the client, settings, auth or deployments, not in
 `str()`/`repr()` of any error, and not in log output at DEBUG (the kit's, openai's and httpx's)
-across a run that includes Azure's error responses (WIRE.md, "Error bodies")."""
+across a run that includes Azure's error responses (docs/wire.md, "Error bodies")."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Configuration from the environment, `.env` and a TOML pool file (WIRE.md, "Auth": the
-openai / Semantic Kernel variable names). Every misconfiguration names the variable to set."""
+"""Configuration from the environment, `.env` and a TOML pool file (docs/wire.md,
+"Authentication": the openai / Semantic Kernel variable names). Every misconfiguration names
+the variable to set."""
 
 from __future__ import annotations
 
@@ -140,7 +141,7 @@ def test_no_api_version_by_default_so_each_operation_takes_its_default_route(cwd
 
 
 def test_v1_selected_by_endpoint_suffix(cwd, monkeypatch):
-    """WIRE.md: an endpoint ending in /openai/v1 means the v1 API (deployment in `model`)."""
+    """docs/wire.md: an endpoint ending in /openai/v1 means the v1 API (deployment in `model`)."""
     monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", ENDPOINT + "/openai/v1/")
     monkeypatch.setenv("AZURE_OPENAI_API_KEY", API_KEY)
     monkeypatch.setenv("AZURE_OPENAI_CHAT_DEPLOYMENT", "gpt-4o")

@@ -1,4 +1,4 @@
-"""`ChatStream` over Azure's real SSE quirks (WIRE.md, "Streaming (SSE)"): the empty first
+"""`ChatStream` over Azure's real SSE quirks (docs/wire.md, "Streaming"): the empty first
 chunk with prompt annotations, per-chunk filter annotations, annotation-only chunks, the usage
 chunk and `[DONE]`; and when `stream_options.include_usage` may be sent at all."""
 
@@ -55,7 +55,7 @@ def _read_into(stream: ChatStream, texts: list[str]) -> None:
 
 
 def test_stream_folds_azure_chunks_into_a_result(make_client):
-    """WIRE.md: first chunk `choices: []` + prompt_filter_results; content chunks with
+    """docs/wire.md: first chunk `choices: []` + prompt_filter_results; content chunks with
     content_filter_results; usage chunk `choices: []` + usage; then [DONE]."""
     client, rec = make_client(sse_response(stream_chunks()), endpoint=V1_ENDPOINT)
     with client.stream_chat([{"role": "user", "content": "Say hello"}]) as stream:
@@ -89,7 +89,8 @@ def test_stream_without_usage_chunk_reports_zero_usage(make_client):
 
 
 def test_annotation_only_chunks_are_tolerated_and_keep_the_worst_severity(make_client):
-    """WIRE.md: asynchronous filter mode adds annotation-only chunks (content_filter_offsets)."""
+    """docs/wire.md, "Streaming": the asynchronous filter adds annotation-only chunks
+    (content_filter_offsets)."""
     chunks = stream_chunks()
     chunks.insert(4, ASYNC_FILTER_ANNOTATION)
     client, _ = make_client(sse_response(chunks))
@@ -181,7 +182,7 @@ def test_completion_cut_mid_stream_raises_with_partial_text(make_client):
 
 
 def test_error_chunk_mid_stream_is_a_service_error(make_client):
-    """WIRE.md: a chunk with an `error` key is an error."""
+    """docs/wire.md: a chunk with an `error` key is an error."""
     chunks = [
         *stream_chunks(usage=False)[:3],
         {"error": {"code": "server_error", "message": "The server had an error"}},

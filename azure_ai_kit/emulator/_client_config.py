@@ -20,8 +20,8 @@ def client_config(emulator: Emulator | None = None, *, asynchronous: bool) -> di
     """Client keyword arguments for an in-process emulator (a new default one if not given).
 
     Every emulated deployment becomes a kit `Deployment` with the same aliases and model, on
-    the default routes (docs/wire.md, "Which route"), so the kit calls the emulator exactly
-    as it calls Azure.
+    the default routes (docs/wire.md, "Which route the kit takes by default"), so the kit
+    calls the emulator exactly as it calls Azure.
     """
     emu = emulator if emulator is not None else Emulator.default()
     http: httpx.Client | httpx.AsyncClient

@@ -2,7 +2,7 @@
 
 The dated versions are the folders of Azure/azure-rest-api-specs
 ``specification/cognitiveservices/data-plane/AzureOpenAI/inference/stable/`` and ``…/preview/``
-(see docs/wire.md, "URLs and versions"). Azure answers any other version with 400
+(see docs/wire.md, "Routes and versions"). Azure answers any other version with 400
 ``API version not supported``; the v1 routes take ``v1``/``preview`` or no version at all.
 """
 

@@ -36,7 +36,7 @@ FIXED_STATS = (
 
 
 def completion(text: str) -> dict[str, Any]:
-    """An Azure chat completion (WIRE.md shape) whose answer is `text`."""
+    """An Azure chat completion (docs/wire.md shape) whose answer is `text`."""
     return {
         "id": "chatcmpl-test",
         "object": "chat.completion",

@@ -6,6 +6,7 @@ import asyncio
 import io
 import itertools
 import json
+import re
 import sys
 import types
 from collections.abc import Callable
@@ -420,6 +421,11 @@ def test_stream_prints_a_short_document_as_it_arrives(
     assert out.startswith("[emulated gpt-4o-mini] Contoso Health")
     assert chat_requests(emu)[0].body["stream"] is True
     assert "(gpt-4o-mini ×" in err
+    # The stream asked for its usage chunk, so the run reports real tokens, not 0.
+    assert chat_requests(emu)[0].body["stream_options"] == {"include_usage": True}
+    tokens = re.search(r"done: 1 call, ([\d,]+) tokens", err)
+    assert tokens is not None, err
+    assert int(tokens.group(1).replace(",", "")) > 0
 
 
 # --- content filter, context length -----------------------------------------------------------
