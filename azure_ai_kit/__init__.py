@@ -45,15 +45,13 @@ from ._retry import RetryPolicy
 from ._usage import Price, UsageLine, UsageReport
 
 if TYPE_CHECKING:
-    from ._async_chat_stream import AsyncChatStream
     from ._async_client import AsyncAzureAIClient
-    from ._async_response_stream import AsyncResponseStream
-    from ._chat_stream import ChatStream
+    from ._async_stream import AsyncChatStream, AsyncResponseStream
     from ._client import AzureAIClient
-    from ._response_stream import ResponseStream
     from ._responses import ResponseChunk, ResponseResult
     from ._routing import DeploymentStatus
     from ._settings import Settings
+    from ._stream import ChatStream, ResponseStream
     from ._tools import ToolsResult, arun_tools, function_tool, run_tools
 
 __version__ = "0.1.0"
@@ -106,14 +104,14 @@ __all__ = [
 # name → module, for the names whose modules import openai or pydantic-settings.
 _LAZY = {
     "AsyncAzureAIClient": "._async_client",
-    "AsyncChatStream": "._async_chat_stream",
-    "AsyncResponseStream": "._async_response_stream",
+    "AsyncChatStream": "._async_stream",
+    "AsyncResponseStream": "._async_stream",
     "AzureAIClient": "._client",
-    "ChatStream": "._chat_stream",
+    "ChatStream": "._stream",
     "DeploymentStatus": "._routing",
     "ResponseChunk": "._responses",
     "ResponseResult": "._responses",
-    "ResponseStream": "._response_stream",
+    "ResponseStream": "._stream",
     "Settings": "._settings",
     "ToolsResult": "._tools",
     "arun_tools": "._tools",

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import httpx2
 import openai
 
-from ._async_chat_stream import AsyncChatStream
-from ._async_response_stream import AsyncResponseStream
+from . import _checks
+from ._async_stream import AsyncChatStream, AsyncResponseStream
 from ._base import (
     ClientBase,
     build_messages,
@@ -26,7 +26,13 @@ from ._base import (
 )
 from ._call import CallState
 from ._deployment import Deployment
-from ._errors_map import attempt_errors, completion_filtered, download_failed, http_errors
+from ._errors_map import (
+    MalformedResponse,
+    attempt_errors,
+    completion_filtered,
+    download_failed,
+    http_errors,
+)
 from ._exceptions import AzureAIKitError
 from ._responses import (
     FIRST_CONTENT,
@@ -48,6 +54,7 @@ from ._results import (
 )
 from ._retry import RetryPolicy
 from ._structured import structured_chat, structured_format
+from ._watchdog import AsyncWatch
 
 if TYPE_CHECKING:
     import httpx
@@ -128,9 +135,12 @@ class AsyncAzureAIClient(ClientBase):
 
         async def send(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
             raw = await client.chat.completions.with_raw_response.create(
-                model=d.name, messages=messages, **self._chat_options(d, options, stream=False)
+                model=d.name,
+                messages=messages,
+                **self._chat_options(d, options, stream=False),
+                **self._timeout_for(call, options),
             )
-            return raw.parse(), raw.headers
+            return _checks.chat_completion(raw.parse()), raw.headers
 
         completion, served = await self._run(call, send)
         result = chat_result(completion, served)
@@ -161,21 +171,16 @@ class AsyncAzureAIClient(ClientBase):
 
         async def send(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
             raw = await client.chat.completions.with_raw_response.create(
-                model=d.name, messages=messages, **self._chat_options(d, options, stream=True)
+                model=d.name,
+                messages=messages,
+                **self._chat_options(d, options, stream=True),
+                **self._timeout_for(call, options),
             )
-            stream = raw.parse()
-            chunks = aiter(stream)
-            try:
-                # Reading the first chunk inside the attempt lets a failure here fail over.
-                first = await anext(chunks, None)
-            except BaseException:
-                await stream.close()
-                raise
-            return (stream, chunks, first), raw.headers
+            return await self._first_events(call, raw.parse(), _checks.is_chat_content), raw.headers
 
-        async def open_stream() -> tuple[Any, Any, Any, CallState]:
-            (stream, chunks, first), _ = await self._run(call, send)
-            return stream, chunks, first, call
+        async def open_stream() -> tuple[Any, Any, Any, Any, CallState]:
+            (stream, events, first, watch), _ = await self._run(call, send)
+            return stream, events, first, watch, call
 
         parse = None if structured is None else functools.partial(structured_chat, model=structured)
         return AsyncChatStream(open_stream, parse)
@@ -204,7 +209,7 @@ class AsyncAzureAIClient(ClientBase):
 
         async def send(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
             raw = await client.responses.with_raw_response.create(
-                model=d.name, input=items, **options
+                model=d.name, input=items, **options, **self._timeout_for(call, options)
             )
             return raw.parse(), raw.headers
 
@@ -239,33 +244,27 @@ class AsyncAzureAIClient(ClientBase):
 
         async def send(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
             raw = await client.responses.with_raw_response.create(
-                model=d.name, input=items, stream=True, **options
+                model=d.name,
+                input=items,
+                stream=True,
+                **options,
+                **self._timeout_for(call, options),
             )
-            stream: Any = raw.parse()
-            events = aiter(stream)
-            first: list[Any] = []
-            try:
-                # Read up to the first text (or the end) inside the attempt, so a failure
-                # reported before anything reaches the caller fails over like any other.
-                while not first or first[-1].type not in FIRST_CONTENT:
-                    event = await anext(events, None)
-                    if event is None:
-                        break
-                    first.append(event)
-                if first and first[-1].type in ("response.failed", "error"):
-                    raise failed_event_error(first[-1], raw.http_request)
-            except BaseException:
-                await stream.close()
-                raise
-            return (stream, events, first), raw.headers
+            opened = await self._first_events(call, raw.parse(), _is_response_content)
+            last = opened[2][-1]
+            if last.type in ("response.failed", "error"):
+                opened[3].stop()
+                await opened[0].close()
+                raise failed_event_error(last, raw.http_request)
+            return opened, raw.headers
 
-        async def open_stream() -> tuple[Any, Any, Any, CallState]:
+        async def open_stream() -> tuple[Any, Any, Any, Any, CallState]:
             try:
-                (stream, events, first), _ = await self._run(call, send)
+                (stream, events, first, watch), _ = await self._run(call, send)
             except AzureAIKitError as exc:
                 explain_pinned(exc, pinned, options)
                 raise
-            return stream, events, first, call
+            return stream, events, first, watch, call
 
         return AsyncResponseStream(
             open_stream,
@@ -292,9 +291,12 @@ class AsyncAzureAIClient(ClientBase):
 
         async def send(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
             raw = await client.images.with_raw_response.generate(
-                model=d.name, prompt=prompt, **image_options(d, options)
+                model=d.name,
+                prompt=prompt,
+                **image_options(d, options),
+                **self._timeout_for(call, options),
             )
-            return raw.parse(), raw.headers
+            return _checks.images(raw.parse()), raw.headers
 
         response, served = await self._run(call, send)
         result = image_result(response, served)
@@ -315,9 +317,10 @@ class AsyncAzureAIClient(ClientBase):
 
         async def send(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
             raw = await client.embeddings.with_raw_response.create(
-                model=d.name, input=payload, **kwargs
+                model=d.name, input=payload, **kwargs, **self._timeout_for(call, kwargs)
             )
-            return raw.parse(), raw.headers
+            count = 1 if isinstance(payload, str) else len(payload)
+            return _checks.embeddings(raw.parse(), count), raw.headers
 
         response, served = await self._run(call, send)
         result = embedding_result(response, served)
@@ -353,6 +356,32 @@ class AsyncAzureAIClient(ClientBase):
             if wait > 0:  # failover is immediate: no sleep, no yield
                 await self._sleep(wait)
 
+    async def _first_events(
+        self, call: CallState, stream: Any, is_content: Callable[[Any], bool]
+    ) -> tuple[Any, Any, list[Any], AsyncWatch]:
+        """Read a new stream up to its first content, inside the attempt, under a watch.
+
+        A failure here, a stall, or a stream that ends with no content fails over like any
+        other attempt; after it, the caller has seen text and the stream is theirs.
+        """
+        watch = AsyncWatch.start(stream, idle=self._timeout, remaining=call.remaining())
+        events = aiter(stream)
+        first: list[Any] = []
+        try:
+            while not first or not is_content(first[-1]):
+                event = await anext(events, None)
+                if event is None:
+                    raise MalformedResponse("the stream ended before any content")
+                first.append(event)
+        except BaseException as exc:
+            watch.stop()
+            stalled = watch.stalled()
+            await stream.close()
+            if stalled is not None:
+                raise stalled from exc
+            raise
+        return stream, events, first, watch
+
     async def _download(self, url: str) -> bytes:
         # SAS URLs carry their own authorisation; never send the key to blob storage.
         try:
@@ -374,3 +403,7 @@ class AsyncAzureAIClient(ClientBase):
         self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.close()
+
+
+def _is_response_content(event: Any) -> bool:
+    return event.type in FIRST_CONTENT

@@ -310,6 +310,13 @@ class ClientBase:
             d, options, stream=stream, completion_tokens=d in self._completion_tokens
         )
 
+    def _timeout_for(self, call: CallState, options: Mapping[str, Any]) -> dict[str, Any]:
+        """The attempt's `timeout=`: the client's, cut to what is left of the call's deadline,
+        so that one slow answer cannot outlast the deadline. A caller's own `timeout=` wins."""
+        if "timeout" in options:
+            return {}
+        return {"timeout": min(self._timeout, call.remaining())}
+
     def _adapt(self, deployment: Deployment) -> bool:
         """The deployment refused `max_tokens`: send `max_completion_tokens` from now on.
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from ._deployment import Deployment
 from ._errors_map import Classified, classify
-from ._exceptions import AzureAIKitError, RateLimitedError
+from ._exceptions import AzureAIKitError, ContentFilteredError, RateLimitedError
 from ._results import Attempt, Served, Usage
 from ._retry import RetryPolicy
 from ._routing import Router
@@ -211,9 +211,16 @@ class CallState:
             attempts=len(self.attempts),
         )
 
-    def abort(self, error: BaseException) -> None:
-        """Close the call's telemetry after a failure past the retry loop (a broken stream)."""
+    def stream_failed(self, error: BaseException) -> None:
+        """A stream broke after content reached the caller (cut, stalled, failed in-band):
+        the deployment failed as far as routing goes, like any failed attempt."""
+        if self.deployment is not None and not isinstance(error, ContentFilteredError):
+            self.router.record_failure(self.deployment, type(error).__name__)
         self.trace.failed(error)
+
+    def remaining(self) -> float:
+        """Seconds left before the call's deadline (never below a millisecond)."""
+        return max(self.policy.deadline - (self.clock() - self.started), 0.001)
 
     def _waited(self) -> float:
         waited, self.wait = self.wait, 0.0

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import httpx2
 import openai
 
+from . import _checks
 from ._base import (
     ClientBase,
     build_messages,
@@ -23,11 +24,15 @@ from ._base import (
     image_options,
 )
 from ._call import CallState
-from ._chat_stream import ChatStream
 from ._deployment import Deployment
-from ._errors_map import attempt_errors, completion_filtered, download_failed, http_errors
+from ._errors_map import (
+    MalformedResponse,
+    attempt_errors,
+    completion_filtered,
+    download_failed,
+    http_errors,
+)
 from ._exceptions import AzureAIKitError
-from ._response_stream import ResponseStream
 from ._responses import (
     FIRST_CONTENT,
     ResponseResult,
@@ -47,7 +52,9 @@ from ._results import (
     image_result,
 )
 from ._retry import RetryPolicy
+from ._stream import ChatStream, ResponseStream
 from ._structured import structured_chat, structured_format
+from ._watchdog import Watch
 
 if TYPE_CHECKING:
     import httpx
@@ -127,9 +134,12 @@ class AzureAIClient(ClientBase):
 
         def send(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
             raw = client.chat.completions.with_raw_response.create(
-                model=d.name, messages=messages, **self._chat_options(d, options, stream=False)
+                model=d.name,
+                messages=messages,
+                **self._chat_options(d, options, stream=False),
+                **self._timeout_for(call, options),
             )
-            return raw.parse(), raw.headers
+            return _checks.chat_completion(raw.parse()), raw.headers
 
         completion, served = self._run(call, send)
         result = chat_result(completion, served)
@@ -160,21 +170,16 @@ class AzureAIClient(ClientBase):
 
         def send(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
             raw = client.chat.completions.with_raw_response.create(
-                model=d.name, messages=messages, **self._chat_options(d, options, stream=True)
+                model=d.name,
+                messages=messages,
+                **self._chat_options(d, options, stream=True),
+                **self._timeout_for(call, options),
             )
-            stream = raw.parse()
-            chunks = iter(stream)
-            try:
-                # Reading the first chunk inside the attempt lets a failure here fail over.
-                first = next(chunks, None)
-            except BaseException:
-                stream.close()
-                raise
-            return (stream, chunks, first), raw.headers
+            return self._first_events(call, raw.parse(), _checks.is_chat_content), raw.headers
 
-        def open_stream() -> tuple[Any, Any, Any, CallState]:
-            (stream, chunks, first), _ = self._run(call, send)
-            return stream, chunks, first, call
+        def open_stream() -> tuple[Any, Any, Any, Any, CallState]:
+            (stream, events, first, watch), _ = self._run(call, send)
+            return stream, events, first, watch, call
 
         parse = None if structured is None else functools.partial(structured_chat, model=structured)
         return ChatStream(open_stream, parse)
@@ -202,7 +207,9 @@ class AzureAIClient(ClientBase):
         call, pinned = self._respond_call(model, options)
 
         def send(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
-            raw = client.responses.with_raw_response.create(model=d.name, input=items, **options)
+            raw = client.responses.with_raw_response.create(
+                model=d.name, input=items, **options, **self._timeout_for(call, options)
+            )
             return raw.parse(), raw.headers
 
         try:
@@ -236,33 +243,27 @@ class AzureAIClient(ClientBase):
 
         def send(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
             raw = client.responses.with_raw_response.create(
-                model=d.name, input=items, stream=True, **options
+                model=d.name,
+                input=items,
+                stream=True,
+                **options,
+                **self._timeout_for(call, options),
             )
-            stream: Any = raw.parse()
-            events = iter(stream)
-            first: list[Any] = []
-            try:
-                # Read up to the first text (or the end) inside the attempt, so a failure
-                # reported before anything reaches the caller fails over like any other.
-                while not first or first[-1].type not in FIRST_CONTENT:
-                    event = next(events, None)
-                    if event is None:
-                        break
-                    first.append(event)
-                if first and first[-1].type in ("response.failed", "error"):
-                    raise failed_event_error(first[-1], raw.http_request)
-            except BaseException:
-                stream.close()
-                raise
-            return (stream, events, first), raw.headers
+            opened = self._first_events(call, raw.parse(), _is_response_content)
+            last = opened[2][-1]
+            if last.type in ("response.failed", "error"):
+                opened[3].stop()
+                opened[0].close()
+                raise failed_event_error(last, raw.http_request)
+            return opened, raw.headers
 
-        def open_stream() -> tuple[Any, Any, Any, CallState]:
+        def open_stream() -> tuple[Any, Any, Any, Any, CallState]:
             try:
-                (stream, events, first), _ = self._run(call, send)
+                (stream, events, first, watch), _ = self._run(call, send)
             except AzureAIKitError as exc:
                 explain_pinned(exc, pinned, options)
                 raise
-            return stream, events, first, call
+            return stream, events, first, watch, call
 
         return ResponseStream(
             open_stream,
@@ -289,9 +290,12 @@ class AzureAIClient(ClientBase):
 
         def send(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
             raw = client.images.with_raw_response.generate(
-                model=d.name, prompt=prompt, **image_options(d, options)
+                model=d.name,
+                prompt=prompt,
+                **image_options(d, options),
+                **self._timeout_for(call, options),
             )
-            return raw.parse(), raw.headers
+            return _checks.images(raw.parse()), raw.headers
 
         response, served = self._run(call, send)
         result = image_result(response, served)
@@ -311,8 +315,11 @@ class AzureAIClient(ClientBase):
         call = self._call(model, "embeddings")
 
         def send(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
-            raw = client.embeddings.with_raw_response.create(model=d.name, input=payload, **kwargs)
-            return raw.parse(), raw.headers
+            raw = client.embeddings.with_raw_response.create(
+                model=d.name, input=payload, **kwargs, **self._timeout_for(call, kwargs)
+            )
+            count = 1 if isinstance(payload, str) else len(payload)
+            return _checks.embeddings(raw.parse(), count), raw.headers
 
         response, served = self._run(call, send)
         result = embedding_result(response, served)
@@ -348,6 +355,32 @@ class AzureAIClient(ClientBase):
             if wait > 0:  # failover is immediate: no sleep, no yield
                 self._sleep(wait)
 
+    def _first_events(
+        self, call: CallState, stream: Any, is_content: Callable[[Any], bool]
+    ) -> tuple[Any, Any, list[Any], Watch]:
+        """Read a new stream up to its first content, inside the attempt, under a watch.
+
+        A failure here, a stall, or a stream that ends with no content fails over like any
+        other attempt; after it, the caller has seen text and the stream is theirs.
+        """
+        watch = Watch.start(stream, idle=self._timeout, remaining=call.remaining())
+        events = iter(stream)
+        first: list[Any] = []
+        try:
+            while not first or not is_content(first[-1]):
+                event = next(events, None)
+                if event is None:
+                    raise MalformedResponse("the stream ended before any content")
+                first.append(event)
+        except BaseException as exc:
+            watch.stop()
+            stalled = watch.stalled()
+            stream.close()
+            if stalled is not None:
+                raise stalled from exc
+            raise
+        return stream, events, first, watch
+
     def _download(self, url: str) -> bytes:
         # SAS URLs carry their own authorisation; never send the key to blob storage.
         try:
@@ -369,3 +402,7 @@ class AzureAIClient(ClientBase):
         self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def _is_response_content(event: Any) -> bool:
+    return event.type in FIRST_CONTENT

@@ -32,6 +32,8 @@ from ._retry import parse_retry_after
 __all__ = [
     "ATTEMPT_ERRORS",
     "Classified",
+    "MalformedResponse",
+    "StreamFailed",
     "attempt_errors",
     "classify",
     "completion_filtered",
@@ -39,12 +41,24 @@ __all__ = [
     "http_errors",
 ]
 
+
+class MalformedResponse(Exception):
+    """An HTTP 200 the kit cannot use (HTML, `{"error": …}`, no choices, a vector count that
+    does not match the inputs, a stream with no content): retried and failed over."""
+
+
+class StreamFailed(Exception):
+    """A stream stalled (no content within the timeout) or reported a failure in-band."""
+
+
 #: What a failed attempt may raise; anything else is a bug and propagates untouched.
 ATTEMPT_ERRORS: tuple[type[BaseException], ...] = (
     openai.OpenAIError,
     httpx2.HTTPError,
     json.JSONDecodeError,
     pydantic.ValidationError,
+    MalformedResponse,
+    StreamFailed,
 )
 
 
@@ -133,12 +147,15 @@ def _classify(exc: BaseException, deployment: str, status_retryable: frozenset[i
         return Classified(
             ServiceError(f"could not reach {deployment}: {exc.message}", **where), "failure", None
         )
-    if isinstance(exc, (json.JSONDecodeError, pydantic.ValidationError)):
+    if isinstance(exc, (json.JSONDecodeError, pydantic.ValidationError, MalformedResponse)):
+        what = str(exc) if isinstance(exc, MalformedResponse) else type(exc).__name__
         return Classified(
-            ServiceError(f"{deployment} sent a malformed response ({type(exc).__name__})", **where),
+            ServiceError(f"{deployment} sent a malformed response ({what})", **where),
             "failure",
             None,
         )
+    if isinstance(exc, StreamFailed):
+        return Classified(ServiceError(f"{deployment}: {exc}", **where), "failure", None)
     if not isinstance(exc, openai.APIStatusError):
         # A failure the stream reported in-band (a Responses `response.failed` / `error`
         # event): a server-side code may succeed elsewhere, anything else would fail again.

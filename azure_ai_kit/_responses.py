@@ -18,16 +18,17 @@ from typing import Any, Literal
 import openai
 
 from ._deployment import Deployment
-from ._exceptions import AzureAIKitError, ContentFilteredError, ServiceError
+from ._errors_map import StreamFailed
+from ._exceptions import AzureAIKitError, ContentFilteredError
 from ._results import Served, Usage
 from ._structured import is_model_type, parse_reply, responses_text_format
 
 __all__ = [
     "FIRST_CONTENT",
     "ResponseChunk",
+    "ResponseFolder",
     "ResponseHomes",
     "ResponseResult",
-    "ResponseStreamBase",
     "explain_pinned",
     "failed_event_error",
     "finish_response",
@@ -194,32 +195,8 @@ class ResponseChunk:
     raw: Any = field(default=None, repr=False)
 
 
-class _StreamFailed(Exception):
-    """The stream itself reported a failure after content reached the caller."""
-
-
-class _Accumulator:
-    """Folds events into the final `ResponseResult`, as they arrive."""
-
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-        self.final: Any = None
-
-    def add(self, event: Any) -> ResponseChunk:
-        kind = event.type
-        if kind == "response.output_text.delta":
-            self.parts.append(event.delta)
-            return ResponseChunk(event.delta, kind, event)
-        if kind in ("response.completed", "response.incomplete"):
-            self.final = event.response
-        elif kind in ("response.failed", "error"):
-            code, message = _event_error(event)
-            raise _StreamFailed(f"{message} ({code})" if code else message)
-        return ResponseChunk("", kind, event)
-
-
-class ResponseStreamBase:
-    """State and endings shared by `ResponseStream` and `AsyncResponseStream`.
+class ResponseFolder:
+    """Folds Responses API events into the final `ResponseResult`, as they arrive.
 
     `remember(result)` is told each completed response (the client maps its id to the
     deployment that holds it); `text_format` parses a structured reply at the end.
@@ -228,56 +205,40 @@ class ResponseStreamBase:
     def __init__(
         self, text_format: Any = None, remember: Callable[[ResponseResult], None] | None = None
     ) -> None:
-        self._acc = _Accumulator()
-        self._text_format = text_format
-        self._remember = remember
-        self._call: Any = None
-        self._stream: Any = None
-        self._chunks: Any = None
-        self._first: Any = None  # the events read inside the attempt
-        self._result: ResponseResult | None = None
+        self.text_format = text_format
+        self.remember = remember
+        self.parts: list[str] = []
+        self.final: Any = None
 
-    @property
-    def result(self) -> ResponseResult:
-        """The whole answer as a `ResponseResult`, once the stream has been read to the end."""
-        if self._result is None:
-            raise RuntimeError("the stream has not finished; iterate it to the end first")
-        return self._result
+    def add(self, event: Any) -> ResponseChunk:
+        """Take one event; a `response.failed` or `error` event raises `StreamFailed`."""
+        kind = event.type
+        if kind == "response.output_text.delta":
+            self.parts.append(event.delta)
+            return ResponseChunk(event.delta, kind, event)
+        if kind in ("response.completed", "response.incomplete"):
+            self.final = event.response
+        elif kind in ("response.failed", "error"):
+            code, message = _event_error(event)
+            raise StreamFailed(f"{message} ({code})" if code else message)
+        return ResponseChunk("", kind, event)
 
-    def _opened(self, opened: tuple[Any, Any, Any, Any]) -> None:
-        self._stream, self._chunks, self._first, self._call = opened
+    def partial_text(self) -> str:
+        """The output text so far."""
+        return "".join(self.parts)
 
-    def _finish(self) -> None:
-        call = self._call
-        if self._acc.final is None:
-            raise self._broken(
-                _StreamFailed("it ended before response.completed (the answer is incomplete)")
-            )
-        result = response_result(self._acc.final, call.served)
-        call.finish(result.usage, result.model)
-        if self._remember is not None:
-            self._remember(result)
-        self._result = result
-        self._result = finish_response(result, self._text_format)
+    def finish(self, served: Served) -> tuple[ResponseResult, str | None]:
+        """The result; incomplete when the stream ended before its final event."""
+        if self.final is None:
+            partial = ResponseResult(*served.parts(), text=self.partial_text(), status=None)
+            return partial, "it ended before response.completed (the answer is incomplete)"
+        return response_result(self.final, served), None
 
-    def _broken(self, exc: Exception) -> AzureAIKitError:
-        call = self._call
-        name = call.deployment.id if call is not None and call.deployment else "?"
-        attempts = call.served.attempts if call is not None and call.served else ()
-        if isinstance(exc, AzureAIKitError):
-            error = exc
-        else:
-            what = str(exc) if isinstance(exc, _StreamFailed) else f"({type(exc).__name__})"
-            error = ServiceError(
-                f"the response stream from {name} broke after it started: {what}; streams are "
-                "not retried once text has reached you (the text so far is on .partial_text)",
-                deployment=name,
-                attempts=attempts,
-                partial_text="".join(self._acc.parts),
-            )
-        if call is not None:
-            call.abort(error)
-        return error
+    def complete(self, result: ResponseResult) -> ResponseResult:
+        """Remember where the response lives; raise for a cut one; parse a structured reply."""
+        if self.remember is not None:
+            self.remember(result)
+        return finish_response(result, self.text_format)
 
 
 class ResponseHomes:

@@ -1,4 +1,5 @@
-"""What both stream twins share: folding Azure's chunks into a `ChatResult` (no I/O).
+"""What every stream shares and that does no I/O: `StreamBase` (state, how a stream ends or
+breaks) and `ChatFolder`, which folds Azure's chat chunks into a `ChatResult`.
 
 Azure's first chunk has `"choices": []` and only prompt annotations; content chunks carry
 per-choice filter annotations; with `include_usage` the last chunk has `"choices": []` and
@@ -10,9 +11,9 @@ the result needs: each choice's text parts and one merged filter report per choi
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
-from ._errors_map import completion_filtered
+from ._errors_map import StreamFailed, completion_filtered
 from ._exceptions import AzureAIKitError, ServiceError
 from ._results import (
     ChatChunk,
@@ -24,7 +25,26 @@ from ._results import (
     prompt_filter_from,
 )
 
-__all__ = ["StreamBase"]
+__all__ = ["ChatFolder", "Folder", "StreamBase"]
+
+R = TypeVar("R")
+C = TypeVar("C", covariant=True)
+
+
+class Folder(Protocol[R, C]):
+    """Folds a stream's events into its result: what differs between chat and responses."""
+
+    def add(self, event: Any) -> C:
+        """Take one event; return the chunk the caller sees (may raise `StreamFailed`)."""
+
+    def partial_text(self) -> str:
+        """The text so far, for the error of a stream that breaks."""
+
+    def finish(self, served: Served) -> tuple[R, str | None]:
+        """The result at the end, and why it is incomplete (None when it is not)."""
+
+    def complete(self, result: R) -> R:
+        """The result the caller gets (parsed, remembered), or raise a kit error."""
 
 
 class _Choice:
@@ -47,10 +67,14 @@ class _Choice:
             _merge_into(self.report, raw)
 
 
-class _Accumulator:
-    """Folds chunks into the final `ChatResult`, as they arrive."""
+class ChatFolder:
+    """Folds chat chunks into the final `ChatResult`, as they arrive.
 
-    def __init__(self) -> None:
+    `structured` parses a structured reply (`response_format=` a pydantic model) at the end.
+    """
+
+    def __init__(self, structured: Callable[[ChatResult], ChatResult] | None = None) -> None:
+        self.structured = structured
         self.choices: dict[int, _Choice] = {}
         self.usage = Usage()
         self.model: str | None = None
@@ -89,12 +113,25 @@ class _Accumulator:
                 state.finish_reason = finish
         return ChatChunk(text, finish, chunk, index)
 
-    @property
-    def finished(self) -> bool:
-        """Every choice seen ended with a finish_reason (a complete Azure stream does)."""
-        return bool(self.choices) and all(c.finish_reason for c in self.choices.values())
+    def partial_text(self) -> str:
+        """The first choice's text so far."""
+        first = min(self.choices) if self.choices else None
+        return "".join(self.choices[first].parts) if first is not None else ""
 
-    def result(self, served: Served) -> ChatResult:
+    def finish(self, served: Served) -> tuple[ChatResult, str | None]:
+        """The result; incomplete unless every choice ended with a finish_reason, as every
+        complete Azure stream does (proxies that drop it keep the text: `partial_text`)."""
+        done = bool(self.choices) and all(c.finish_reason for c in self.choices.values())
+        problem = None if done else "it ended before the answer was complete (no finish_reason)"
+        return self._result(served), problem
+
+    def complete(self, result: ChatResult) -> ChatResult:
+        """Raise for a completion the filter cut; parse a structured reply."""
+        if result.finish_reason == "content_filter":
+            raise completion_filtered(result)
+        return self.structured(result) if self.structured is not None else result
+
+    def _result(self, served: Served) -> ChatResult:
         choices = [
             Choice(
                 index,
@@ -137,60 +174,56 @@ def _merge_into(merged: dict[str, Any], report: Mapping[str, Any]) -> None:
             merged[name] = result
 
 
-class StreamBase:
-    """State and endings shared by `ChatStream` and `AsyncChatStream`."""
+class StreamBase(Generic[R, C]):
+    """State and endings shared by every stream (chat, responses; sync and async)."""
 
-    def __init__(self) -> None:
-        self._acc = _Accumulator()
+    def __init__(self, folder: Folder[R, C]) -> None:
+        self._acc = folder
         self._call: Any = None  # CallState, once the stream is open
-        self._stream: Any = None
-        self._chunks: Any = None
-        self._first: Any = None
-        self._result: ChatResult | None = None
-        #: Parses a structured reply (`response_format=` a pydantic model) at the end.
-        self._structured: Callable[[ChatResult], ChatResult] | None = None
+        self._stream: Any = None  # openai's stream
+        self._chunks: Any = None  # the iterator the attempt read the first events from
+        self._first: Any = ()  # those events, not yet handed to the caller
+        self._watch: Any = None  # the watchdog's handle (`_watchdog`)
+        self._result: R | None = None
 
     @property
-    def result(self) -> ChatResult:
-        """The whole answer as a `ChatResult`, once the stream has been read to the end."""
+    def result(self) -> R:
+        """The whole answer, once the stream has been read to the end.
+
+        After a stream that broke, it holds what arrived (see `ServiceError.partial_text`).
+        """
         if self._result is None:
             raise RuntimeError("the stream has not finished; iterate it to the end first")
         return self._result
 
-    def _opened(self, opened: tuple[Any, Any, Any, Any]) -> None:
-        self._stream, self._chunks, self._first, self._call = opened
+    def _opened(self, opened: tuple[Any, Any, Any, Any, Any]) -> None:
+        self._stream, self._chunks, self._first, self._watch, self._call = opened
 
     def _finish(self) -> None:
-        call = self._call
-        served = call.served
-        if not self._acc.finished:
-            # Every complete Azure stream ends each choice with a finish_reason.
-            raise self._broken(
-                ServiceError(
-                    f"the stream from {call.deployment.id} ended before the answer was "
-                    "complete (no finish_reason); streams are not retried once text has "
-                    "reached you",
-                    deployment=call.deployment.id,
-                    attempts=served.attempts,
-                )
-            )
-        self._result = result = self._acc.result(served)
-        call.finish(result.usage, result.model)
-        if result.finish_reason == "content_filter":
-            raise completion_filtered(result)
-        if self._structured is not None:
-            self._result = self._structured(result)
+        result, problem = self._acc.finish(self._call.served)
+        self._result = result
+        if problem is not None:
+            raise self._broken(StreamFailed(problem))
+        self._call.finish(getattr(result, "usage", None), getattr(result, "model", None))
+        self._result = self._acc.complete(result)
 
-    def _broken(self, exc: Exception) -> AzureAIKitError:
+    def _broken(self, exc: BaseException) -> AzureAIKitError:
+        """The kit error for a stream that broke after the caller saw it; the deployment's
+        router learns of it as of any failed attempt."""
         call = self._call
         name = call.deployment.id if call is not None and call.deployment else "?"
         attempts = call.served.attempts if call is not None and call.served else ()
-        error = exc if isinstance(exc, AzureAIKitError) else ServiceError(
-            f"the stream from {name} broke after it started ({type(exc).__name__}); "
-            "streams are not retried once text has reached you",
-            deployment=name,
-            attempts=attempts,
-        )  # fmt: skip
+        if isinstance(exc, AzureAIKitError):
+            error = exc
+        else:
+            what = str(exc) if isinstance(exc, StreamFailed) else f"({type(exc).__name__})"
+            error = ServiceError(
+                f"the stream from {name} broke after it started: {what}; streams are not "
+                "retried once text has reached you (the text so far is on .partial_text)",
+                deployment=name,
+                attempts=attempts,
+                partial_text=self._acc.partial_text(),
+            )
         if call is not None:
-            call.abort(error)
+            call.stream_failed(error)
         return error

@@ -19,15 +19,14 @@ PACKAGE = Path(__file__).resolve().parent.parent / "azure_ai_kit"
 #: source → generated, inside the package.
 FILES = {
     "_async_client.py": "_client.py",
-    "_async_chat_stream.py": "_chat_stream.py",
-    "_async_response_stream.py": "_response_stream.py",
+    "_async_stream.py": "_stream.py",
 }
 
 RULES: list[tuple[str, str]] = [
     (r"^import asyncio\n", ""),
     (r"^    _asynchronous = True\n", ""),
     (r"\basyncio\.sleep\b", "time.sleep"),
-    (r"Awaitable\[(None|tuple\[Any, Any, Any, Any\])\]", r"\1"),
+    (r"Awaitable\[(None|tuple\[[^\[\]]*\])\]", r"\1"),
     (r"Awaitable\[(tuple\[T, Mapping\[str, str\]\])\]", r"\1"),
     (r"\bAwaitable, ", ""),
     (r"\basync def\b", "def"),
@@ -40,8 +39,7 @@ RULES: list[tuple[str, str]] = [
     (r"\banext\(", "next("),
     (r"\baiter\(", "iter("),
     (r"\bwith_downloads_async\b", "with_downloads"),
-    (r"_async_chat_stream\b", "_chat_stream"),
-    (r"_async_response_stream\b", "_response_stream"),
+    (r"_async_stream\b", "_stream"),
     (r"_async_client\b", "_client"),
     (r"\bAsync(?=[A-Z])", ""),
     (r"\btyped asyncio\b", "typed"),

@@ -357,7 +357,18 @@ class Recorder:
         if path.endswith("/images/generations"):
             return ok(image_response())
         if path.endswith("/embeddings"):
-            return ok(embedding_response({1: [0.0, 1.0], 0: [1.0, 0.0]}))
+            # One vector per input, sent out of order (as Azure may): a one-hot per index.
+            given = json.loads(request.content)["input"]
+            count = 1 if isinstance(given, str) else len(given)
+            size = max(count, 2)
+            return ok(
+                embedding_response(
+                    {
+                        i: [1.0 if j == i else 0.0 for j in range(size)]
+                        for i in reversed(range(count))
+                    }
+                )
+            )
         return httpx.Response(404, json={"error": {"code": "404", "message": "no route"}})
 
     def sync(self, request: httpx.Request) -> httpx.Response:
