@@ -19,11 +19,21 @@ from ._base import (
     ClientBase,
     build_messages,
     embedding_input,
-    given,
     image_options,
+    image_prompt,
+    request_options,
 )
 from ._call import CallState
 from ._deployment import Deployment
+from ._downloads import (
+    ImageDownloads,
+    bad_status,
+    check_image_url,
+    declared_size,
+    quiet_query,
+    redact_error,
+    too_large,
+)
 from ._errors_map import attempt_errors, completion_filtered, download_failed, http_errors
 from ._results import (
     ChatResult,
@@ -53,7 +63,9 @@ class AsyncAzureAIClient(ClientBase):
     or `deployments=[Deployment(…), …]` for a pool. `credential` is an API key, an
     `AzureKeyCredential`, or an azure-identity credential. `http_client=` lets you bring your
     own `httpx2.AsyncClient` or legacy `httpx.AsyncClient` (respx, existing code); the kit never
-    closes one you pass. `clock`/`sleep` are for tests.
+    closes one you pass. `image_downloads=` says which image URLs the kit may fetch
+    (`ImageDownloads`; default: Azure blob storage and the deployment's own endpoint, at most
+    50 MiB). `clock`/`sleep` are for tests.
     """
 
     _asynchronous = True
@@ -70,6 +82,7 @@ class AsyncAzureAIClient(ClientBase):
         retry: RetryPolicy | None = None,
         http_client: httpx2.AsyncClient | httpx.AsyncClient | None = None,
         timeout: float = 60.0,
+        image_downloads: ImageDownloads | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -88,6 +101,7 @@ class AsyncAzureAIClient(ClientBase):
         )
         self._attempt_errors = attempt_errors(self._http)
         self._sleep = sleep
+        self._image_downloads = image_downloads or ImageDownloads()
 
     # --- calls: shape the request, send it through the retry loop, convert the answer --------
     async def chat(
@@ -107,7 +121,7 @@ class AsyncAzureAIClient(ClientBase):
         Raises `ContentFilteredError` when Azure blocks the prompt or cuts the answer.
         """
         messages = build_messages(prompt, system)
-        options = {**given(max_tokens=max_tokens), **kwargs}
+        options = request_options("chat", kwargs, max_tokens=max_tokens)
         call = self._call(model, "chat")
 
         async def send(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
@@ -138,7 +152,7 @@ class AsyncAzureAIClient(ClientBase):
         arguments as `chat()`; `s.result` holds the whole `ChatResult` at the end.
         """
         messages = build_messages(prompt, system)
-        options = {**given(max_tokens=max_tokens), **kwargs}
+        options = request_options("stream_chat", kwargs, max_tokens=max_tokens)
         call = self._call(model, "chat")
 
         async def send(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
@@ -175,7 +189,8 @@ class AsyncAzureAIClient(ClientBase):
         Asks dall-e for `b64_json` unless you pass `response_format`; other keyword arguments
         (`quality`, `style`, `output_format`, …) pass through to `openai`.
         """
-        options = {**given(size=size, n=n), **kwargs}
+        prompt = image_prompt(prompt)
+        options = request_options("image", kwargs, size=size, n=n)
         call = self._call(model, "image_generation")
 
         async def send(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
@@ -188,7 +203,13 @@ class AsyncAzureAIClient(ClientBase):
         result = image_result(response, served)
         call.finish(None, None)
         if result.needs_download:
-            result = await result.with_downloads_async(self._download)
+            assert call.deployment is not None
+            endpoint = call.deployment.resource_endpoint
+
+            async def fetch(url: str) -> bytes:
+                return await self._download(url, endpoint)
+
+            result = await result.with_downloads_async(fetch)
         return result
 
     async def embed(
@@ -222,6 +243,13 @@ class AsyncAzureAIClient(ClientBase):
     # --- the retry loop -----------------------------------------------------------------------
     async def _run(self, call: CallState, send: Send[T]) -> tuple[T, Served]:
         """One attempt per turn until one succeeds or the call gives up (see `CallState`)."""
+        try:
+            return await self._attempts(call, send)
+        except BaseException as exc:
+            call.abort(exc)  # a cancelled wait or a bug between attempts still ends the span
+            raise
+
+    async def _attempts(self, call: CallState, send: Send[T]) -> tuple[T, Served]:
         while True:
             deployment = call.choose()
             if deployment is not None:
@@ -241,14 +269,26 @@ class AsyncAzureAIClient(ClientBase):
             if wait > 0:  # failover is immediate: no sleep, no yield
                 await self._sleep(wait)
 
-    async def _download(self, url: str) -> bytes:
-        # SAS URLs carry their own authorisation; never send the key to blob storage.
-        try:
-            response = await self._http.get(url)
-            response.raise_for_status()
-        except http_errors(self._http) as exc:
-            raise download_failed(url, exc) from exc
-        return bytes(response.content)
+    async def _download(self, url: str, endpoint: str) -> bytes:
+        # The URL came from the network: check it first (docs/images.md). SAS URLs carry their
+        # own authorisation; never send the key to blob storage. Redirects are not followed.
+        shown = check_image_url(url, self._image_downloads, endpoint)
+        limit = self._image_downloads.max_bytes
+        data = bytearray()
+        with quiet_query():
+            try:
+                async with self._http.stream("GET", url, follow_redirects=False) as response:
+                    if response.status_code != 200:
+                        raise bad_status(shown, response.status_code)
+                    if declared_size(response.headers) > limit:
+                        raise too_large(shown, limit)
+                    async for chunk in response.aiter_bytes():
+                        data += chunk
+                        if len(data) > limit:
+                            raise too_large(shown, limit)
+            except http_errors(self._http) as exc:
+                raise download_failed(shown, exc) from redact_error(exc, url)
+        return bytes(data)
 
     async def close(self) -> None:
         """Close the HTTP client if the kit created it."""
