@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._deployment import DEFAULT_API_VERSION, Deployment
+from ._downloads import ImageDownloads
 from ._exceptions import (
     AuthenticationError,
     AzureAIKitError,
@@ -22,6 +23,7 @@ from ._exceptions import (
     ContentFilteredError,
     ContextLengthError,
     DeploymentNotFoundError,
+    InvalidRequestError,
     RateLimitedError,
     ServiceError,
     StructuredOutputError,
@@ -79,7 +81,9 @@ __all__ = [
     "DeploymentStatus",
     "EmbeddingResult",
     "GeneratedImage",
+    "ImageDownloads",
     "ImageResult",
+    "InvalidRequestError",
     "Price",
     "RateLimitedError",
     "ResponseChunk",

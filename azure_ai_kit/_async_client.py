@@ -21,11 +21,21 @@ from ._base import (
     ClientBase,
     build_messages,
     embedding_input,
-    given,
     image_options,
+    image_prompt,
+    request_options,
 )
 from ._call import CallState
 from ._deployment import Deployment
+from ._downloads import (
+    ImageDownloads,
+    bad_status,
+    check_image_url,
+    declared_size,
+    quiet_query,
+    redact_error,
+    too_large,
+)
 from ._errors_map import (
     MalformedResponse,
     attempt_errors,
@@ -73,7 +83,9 @@ class AsyncAzureAIClient(ClientBase):
     or `deployments=[Deployment(…), …]` for a pool. `credential` is an API key, an
     `AzureKeyCredential`, or an azure-identity credential. `http_client=` lets you bring your
     own `httpx2.AsyncClient` or legacy `httpx.AsyncClient` (respx, existing code); the kit never
-    closes one you pass. `clock`/`sleep` are for tests.
+    closes one you pass. `image_downloads=` says which image URLs the kit may fetch
+    (`ImageDownloads`; default: Azure blob storage and the deployment's own endpoint, at most
+    50 MiB). `clock`/`sleep` are for tests.
     """
 
     _asynchronous = True
@@ -90,6 +102,7 @@ class AsyncAzureAIClient(ClientBase):
         retry: RetryPolicy | None = None,
         http_client: httpx2.AsyncClient | httpx.AsyncClient | None = None,
         timeout: float = 60.0,
+        image_downloads: ImageDownloads | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -108,6 +121,7 @@ class AsyncAzureAIClient(ClientBase):
         )
         self._attempt_errors = attempt_errors(self._http)
         self._sleep = sleep
+        self._image_downloads = image_downloads or ImageDownloads()
 
     # --- calls: shape the request, send it through the retry loop, convert the answer --------
     async def chat(
@@ -129,7 +143,7 @@ class AsyncAzureAIClient(ClientBase):
         `StructuredOutputError` when a structured reply is cut or does not validate.
         """
         messages = build_messages(prompt, system)
-        options = {**given(max_tokens=max_tokens), **kwargs}
+        options = request_options("chat", kwargs, max_tokens=max_tokens)
         structured = structured_format(options)
         call = self._call(model, "chat")
 
@@ -165,7 +179,7 @@ class AsyncAzureAIClient(ClientBase):
         `parsed` for a `response_format=` model).
         """
         messages = build_messages(prompt, system)
-        options = {**given(max_tokens=max_tokens), **kwargs}
+        options = request_options("stream_chat", kwargs, max_tokens=max_tokens)
         structured = structured_format(options)
         call = self._call(model, "chat")
 
@@ -286,7 +300,8 @@ class AsyncAzureAIClient(ClientBase):
         Asks dall-e for `b64_json` unless you pass `response_format`; other keyword arguments
         (`quality`, `style`, `output_format`, …) pass through to `openai`.
         """
-        options = {**given(size=size, n=n), **kwargs}
+        prompt = image_prompt(prompt)
+        options = request_options("image", kwargs, size=size, n=n)
         call = self._call(model, "image_generation")
 
         async def send(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
@@ -302,7 +317,13 @@ class AsyncAzureAIClient(ClientBase):
         result = image_result(response, served)
         call.finish(None, None)
         if result.needs_download:
-            result = await result.with_downloads_async(self._download)
+            assert call.deployment is not None
+            endpoint = call.deployment.resource_endpoint
+
+            async def fetch(url: str) -> bytes:
+                return await self._download(url, endpoint)
+
+            result = await result.with_downloads_async(fetch)
         return result
 
     async def embed(
@@ -337,24 +358,28 @@ class AsyncAzureAIClient(ClientBase):
     # --- the retry loop -----------------------------------------------------------------------
     async def _run(self, call: CallState, send: Send[T]) -> tuple[T, Served]:
         """One attempt per turn until one succeeds or the call gives up (see `CallState`)."""
-        while True:
-            deployment = call.choose()
-            if deployment is not None:
-                try:
-                    client = self._openai_for(deployment, call.operation)
-                    value, headers = await send(client, deployment)
-                except self._attempt_errors as exc:
-                    call.failed(deployment, exc)
-                except BaseException as exc:
-                    call.abandoned(deployment, exc)  # cancelled, or a bug: free the deployment
-                    raise
-                else:
-                    return value, call.succeeded(deployment, headers)
-            wait = call.next_wait()
-            if wait is None:
-                raise call.error() from call.cause
-            if wait > 0:  # failover is immediate: no sleep, no yield
-                await self._sleep(wait)
+        try:
+            while True:
+                deployment = call.choose()
+                if deployment is not None:
+                    try:
+                        client = self._openai_for(deployment, call.operation)
+                        value, headers = await send(client, deployment)
+                    except self._attempt_errors as exc:
+                        call.failed(deployment, exc)
+                    except BaseException:
+                        call.abandoned(deployment)  # cancelled, or a bug: free the deployment
+                        raise
+                    else:
+                        return value, call.succeeded(deployment, headers)
+                wait = call.next_wait()
+                if wait is None:
+                    raise call.error() from call.cause
+                if wait > 0:  # failover is immediate: no sleep, no yield
+                    await self._sleep(wait)
+        except BaseException as exc:
+            call.ended(exc)  # however the call leaves the loop, its telemetry span ends
+            raise
 
     async def _first_events(
         self, call: CallState, stream: Any, is_content: Callable[[Any], bool]
@@ -382,14 +407,26 @@ class AsyncAzureAIClient(ClientBase):
             raise
         return stream, events, first, watch
 
-    async def _download(self, url: str) -> bytes:
-        # SAS URLs carry their own authorisation; never send the key to blob storage.
-        try:
-            response = await self._http.get(url)
-            response.raise_for_status()
-        except http_errors(self._http) as exc:
-            raise download_failed(url, exc) from exc
-        return bytes(response.content)
+    async def _download(self, url: str, endpoint: str) -> bytes:
+        # The URL came from the network: check it first (docs/images.md). SAS URLs carry their
+        # own authorisation; never send the key to blob storage. Redirects are not followed.
+        shown = check_image_url(url, self._image_downloads, endpoint)
+        limit = self._image_downloads.max_bytes
+        data = bytearray()
+        with quiet_query():
+            try:
+                async with self._http.stream("GET", url, follow_redirects=False) as response:
+                    if response.status_code != 200:
+                        raise bad_status(shown, response.status_code)
+                    if declared_size(response.headers) > limit:
+                        raise too_large(shown, limit)
+                    async for chunk in response.aiter_bytes():
+                        data += chunk
+                        if len(data) > limit:
+                            raise too_large(shown, limit)
+            except http_errors(self._http) as exc:
+                raise download_failed(shown, exc) from redact_error(exc, url)
+        return bytes(data)
 
     async def close(self) -> None:
         """Close the HTTP client if the kit created it."""

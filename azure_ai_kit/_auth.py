@@ -17,13 +17,14 @@ from typing import Any, Literal
 
 from pydantic import SecretStr
 
-from ._exceptions import ConfigurationError
+from ._exceptions import AuthenticationError, ConfigurationError
 
 __all__ = [
     "SCOPE",
     "AsyncTokenProvider",
     "Auth",
     "TokenProvider",
+    "clean_key",
     "default_credential",
     "make_auth",
 ]
@@ -52,7 +53,10 @@ class TokenProvider:
     def __call__(self) -> str:
         with self._lock:
             if self._token is None or self._token.expires_on - _REFRESH_MARGIN <= self._clock():
-                self._token = self._credential.get_token(SCOPE)
+                try:
+                    self._token = self._credential.get_token(SCOPE)
+                except Exception as exc:
+                    raise token_failed(self._credential, exc) from exc
             return str(self._token.token)
 
     def invalidate(self) -> None:
@@ -78,9 +82,12 @@ class AsyncTokenProvider:
             self._lock = asyncio.Lock()
         async with self._lock:
             if self._token is None or self._token.expires_on - _REFRESH_MARGIN <= self._clock():
-                token = self._credential.get_token(SCOPE)
-                if inspect.isawaitable(token):
-                    token = await token
+                try:
+                    token = self._credential.get_token(SCOPE)
+                    if inspect.isawaitable(token):
+                        token = await token
+                except Exception as exc:
+                    raise token_failed(self._credential, exc) from exc
                 self._token = token
             return str(self._token.token)
 
@@ -142,17 +149,21 @@ class Auth:
 
     def masked(self) -> str:
         """The key as `****` plus at most its last 4 characters (none for a short key)."""
-        if self._key is None:
-            return "****"
-        key = self._key()
+        key = self._current()
         return "****" + key[-4:] if len(key) >= 12 else "****"
 
     def scrub(self, text: str) -> str:
         """`text` with the current key replaced by `****`, should an error message echo it."""
-        if self._key is None:
-            return text
-        key = self._key()
+        key = self._current()
         return text.replace(key, "****") if key else text
+
+    def _current(self) -> str:
+        if self._key is None:
+            return ""
+        try:
+            return self._key()
+        except ConfigurationError:  # a rotated key that is unusable: nothing valid to show
+            return ""
 
     def invalidate(self) -> bool:
         """Forget a cached token; returns False when there is nothing to refresh (a key)."""
@@ -165,17 +176,46 @@ class Auth:
         return f"Auth({self.description})"
 
 
+def clean_key(key: object, *, source: str = "the API key") -> str:
+    """The key without surrounding whitespace (a newline from a file or a k8s secret).
+
+    Raises `ConfigurationError` — never showing the key — when it is empty or holds control
+    or non-ASCII characters, which no Azure key has and no HTTP header may carry.
+    """
+    if not isinstance(key, str):
+        raise ConfigurationError(
+            f"{source} must be a string; got {type(key).__name__} — set AZURE_OPENAI_API_KEY"
+        )
+    value = key.strip()
+    if not value:
+        raise ConfigurationError(f"{source} is empty; set AZURE_OPENAI_API_KEY")
+    bad = next((c for c in value if not " " <= c <= "~"), None)
+    if bad is not None:
+        what = "a control character" if bad.isascii() else "a non-ASCII character"
+        raise ConfigurationError(
+            f"{source} contains {what} (at position {value.index(bad) + 1} of {len(value)}); "
+            "copy the key again from the Azure portal (Keys and Endpoint) into "
+            "AZURE_OPENAI_API_KEY"
+        )
+    return value
+
+
+def token_failed(credential: Any, exc: Exception) -> AuthenticationError:
+    """The error for a credential that could not produce a token (`az login` expired, no
+    managed identity, …): an `AuthenticationError` chained to the credential's own error."""
+    name = type(credential).__name__
+    return AuthenticationError(
+        f"{name} could not get a token for Azure OpenAI ({type(exc).__name__}: "
+        f"{str(exc).splitlines()[0] if str(exc) else 'no detail'}); sign in with `az login`, "
+        "check the managed identity, or set AZURE_OPENAI_API_KEY"
+    )
+
+
 def make_auth(credential: Any, *, asynchronous: bool) -> Auth:
     """Classify a credential and wrap it; raises `ConfigurationError` for anything unusable."""
-    if isinstance(credential, SecretStr):
-        secret = credential
-        if not secret.get_secret_value().strip():
-            raise ConfigurationError("the API key is empty; set AZURE_OPENAI_API_KEY")
-        return Auth("key", key=secret.get_secret_value, fixed=secret, description="API key")
-    if isinstance(credential, str):
-        if not credential.strip():
-            raise ConfigurationError("the API key is empty; set AZURE_OPENAI_API_KEY")
-        plain = SecretStr(credential)
+    if isinstance(credential, (SecretStr, str)):
+        raw = credential.get_secret_value() if isinstance(credential, SecretStr) else credential
+        plain = SecretStr(clean_key(raw))
         return Auth("key", key=plain.get_secret_value, fixed=plain, description="API key")
     if hasattr(credential, "get_token"):
         provider_cls = AsyncTokenProvider if asynchronous else TokenProvider
@@ -193,8 +233,9 @@ def make_auth(credential: Any, *, asynchronous: bool) -> Auth:
         rotating = credential  # AzureKeyCredential: read .key per request so update() takes effect
 
         def current_key() -> str:
-            return str(rotating.key)
+            return clean_key(rotating.key, source="the AzureKeyCredential's key")
 
+        clean_key(rotating.key, source="the AzureKeyCredential's key")  # fail fast
         return Auth("key", key=current_key, description="AzureKeyCredential")
     raise ConfigurationError(
         f"unsupported credential {type(credential).__name__}: pass an API key string, "

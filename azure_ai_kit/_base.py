@@ -12,7 +12,7 @@ from ._auth import Auth, make_auth
 from ._call import CallState
 from ._deployment import Deployment, resolve
 from ._endpoint import ALIASES, check_endpoint
-from ._exceptions import ConfigurationError
+from ._exceptions import ConfigurationError, InvalidRequestError
 from ._responses import ResponseHomes, ResponseResult
 from ._retry import RetryPolicy
 from ._routing import DeploymentStatus, Router
@@ -24,6 +24,8 @@ __all__ = [
     "chat_options",
     "embedding_input",
     "image_options",
+    "image_prompt",
+    "request_options",
 ]
 
 C = TypeVar("C", bound="ClientBase")
@@ -34,16 +36,79 @@ DEFAULT_ALIAS = {"chat": "chat", "image": "image", "embedding": "embedding", "re
 
 # --- request shaping: pure functions of the arguments and the chosen deployment -------------
 def build_messages(prompt: str | Sequence[Mapping[str, Any]], system: str | None) -> list[Any]:
-    """A prompt string becomes one user message; a list is used as given. `system` goes first."""
+    """A prompt string becomes one user message; a list is used as given. `system` goes first.
+
+    Raises `InvalidRequestError` for anything else (a dict, bytes, a list of strings, …).
+    """
     if isinstance(prompt, str):
         messages: list[Any] = [{"role": "user", "content": prompt}]
+    elif isinstance(prompt, (bytes, bytearray, memoryview)):
+        raise InvalidRequestError(
+            "prompt is bytes; decode it first, e.g. chat(data.decode('utf-8'))"
+        )
+    elif isinstance(prompt, Mapping):
+        raise InvalidRequestError(
+            "prompt is a single message dict; pass a list of messages, e.g. "
+            "chat([{'role': 'user', 'content': '…'}]), or the text as a string"
+        )
+    elif not isinstance(prompt, Sequence):
+        raise InvalidRequestError(
+            f"prompt must be a string or a list of messages; got {type(prompt).__name__}"
+        )
     else:
         messages = list(prompt)
         if not messages:
-            raise ValueError("messages is empty; pass a prompt string or at least one message")
+            raise InvalidRequestError(
+                "messages is empty; pass a prompt string or at least one message"
+            )
+        for index, message in enumerate(messages):
+            if not isinstance(message, Mapping) and not hasattr(message, "model_dump"):
+                raise InvalidRequestError(
+                    f"messages[{index}] is a {type(message).__name__}, not a message; each "
+                    "message is a dict like {'role': 'user', 'content': '…'} (or pass one "
+                    "prompt string)"
+                )
     if system is not None:
+        if not isinstance(system, str):
+            raise InvalidRequestError(
+                f"system= must be a string (the system prompt); got {type(system).__name__}"
+            )
         messages.insert(0, {"role": "system", "content": system})
     return messages
+
+
+#: Options that count something: a positive integer or nothing.
+_COUNTS = ("max_tokens", "max_completion_tokens", "n")
+
+
+def request_options(operation: str, kwargs: Mapping[str, Any], **named: Any) -> dict[str, Any]:
+    """The options a call passes on to `openai`: the named ones given (not None), then `kwargs`.
+
+    Checked before any request: counts (`max_tokens`, `n`, …) are positive integers, and
+    `chat()` refuses `stream=True` (that is `stream_chat()`). Raises `InvalidRequestError`.
+    """
+    options = {**given(**named), **kwargs}
+    if operation == "chat" and options.get("stream"):
+        raise InvalidRequestError(
+            "chat() does not stream; use client.stream_chat(…) and iterate over it"
+        )
+    for name in _COUNTS:
+        value = options.get(name)
+        if value is not None and (
+            not isinstance(value, int) or isinstance(value, bool) or value < 1
+        ):
+            raise InvalidRequestError(f"{name}= must be a positive integer; got {value!r}")
+    return options
+
+
+def image_prompt(prompt: Any) -> str:
+    """The prompt of an image generation: a non-empty string, or `InvalidRequestError`."""
+    if not isinstance(prompt, str) or not prompt.strip():
+        got = "an empty string" if isinstance(prompt, str) else type(prompt).__name__
+        raise InvalidRequestError(
+            f"generate_image() takes the picture's description as a string; got {got}"
+        )
+    return prompt
 
 
 def accepts_new_parameters(version: str | None) -> bool:
@@ -109,9 +174,13 @@ def embedding_input(texts: str | Iterable[str]) -> str | list[str]:
     """Validate embedding input: a string or a non-empty list of strings."""
     if isinstance(texts, str):
         return texts
+    if isinstance(texts, (bytes, bytearray, Mapping)) or not isinstance(texts, Iterable):
+        raise InvalidRequestError(
+            f"embed() takes a string or a non-empty list of strings; got {type(texts).__name__}"
+        )
     items = list(texts)
     if not items or not all(isinstance(t, str) for t in items):
-        raise ValueError("embed() takes a string or a non-empty list of strings")
+        raise InvalidRequestError("embed() takes a string or a non-empty list of strings")
     return items
 
 
@@ -250,6 +319,11 @@ class ClientBase:
             self._homes.add(result.id, call.deployment)
 
     def _candidates(self, model: str | None, method: str) -> tuple[list[Deployment], str]:
+        if model is not None and (not isinstance(model, str) or not model.strip()):
+            raise InvalidRequestError(
+                f"model= must name an alias, deployment or base model; got {model!r} "
+                f"(leave it out for the default alias {DEFAULT_ALIAS[method]!r})"
+            )
         label = model or DEFAULT_ALIAS[method]
         # Deployments never change after construction, so each name resolves once.
         candidates = self._resolved.get(label)
@@ -343,7 +417,9 @@ def _build_deployments(
             + ", ".join(ALIASES.values())
         )
     if isinstance(deployments, Mapping):
-        base = check_endpoint(endpoint, variable="endpoint= / AZURE_OPENAI_ENDPOINT")
+        base = check_endpoint(
+            _exact(endpoint, "endpoint="), variable="endpoint= / AZURE_OPENAI_ENDPOINT"
+        )
         by_name: dict[str, list[str]] = {}
         for alias, name in deployments.items():
             by_name.setdefault(name, []).append(alias)
@@ -357,7 +433,26 @@ def _build_deployments(
             raise ConfigurationError(
                 f"deployments= must hold Deployment objects or be a mapping; got {type(d).__name__}"
             )
-        check_endpoint(d.endpoint, variable=f"Deployment({d.name!r}).endpoint")
+        where = f"Deployment({d.name!r}).endpoint"
+        check_endpoint(_exact(d.endpoint, where), variable=where)
     if endpoint is not None:
         raise ConfigurationError("pass endpoint= only with the mapping form of deployments=")
     return result
+
+
+def _exact(endpoint: Any, where: str) -> Any:
+    """An endpoint given in code is used as written: not a string, or surrounding whitespace
+    (a pasted newline), is refused rather than guessed at."""
+    if endpoint is None:
+        return None
+    if not isinstance(endpoint, str):
+        raise ConfigurationError(
+            f"{where} must be a string like 'https://<resource>.openai.azure.com'; "
+            f"got {type(endpoint).__name__}"
+        )
+    if endpoint != endpoint.strip():
+        raise ConfigurationError(
+            f"{where} has spaces or a line break around it; remove them "
+            "(expected 'https://<resource>.openai.azure.com')"
+        )
+    return endpoint

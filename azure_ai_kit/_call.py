@@ -173,10 +173,13 @@ class CallState:
         logger.debug("%s: attempt on %s failed: %s", self.label, deployment.id, kind)
         self.previous = deployment
 
-    def abandoned(self, deployment: Deployment, exc: BaseException) -> None:
+    def abandoned(self, deployment: Deployment) -> None:
         """The attempt ended in something that is not an HTTP outcome (cancelled, a bug):
-        give the deployment back to the router and close the call's telemetry."""
+        give the deployment back to the router."""
         self.router.release(deployment, started=self.attempt_started)
+
+    def ended(self, exc: BaseException) -> None:
+        """The call left the loop with an exception: close its telemetry span (once)."""
         self.trace.failed(exc)
 
     # --- how the call ends ------------------------------------------------------------------
@@ -187,7 +190,6 @@ class CallState:
         error.attempts = tuple(self.attempts)
         if isinstance(error, RateLimitedError) and self.wait > 0:
             error.retry_after = self.wait
-        self.trace.failed(error)
         return error
 
     @property

@@ -20,11 +20,21 @@ from ._base import (
     ClientBase,
     build_messages,
     embedding_input,
-    given,
     image_options,
+    image_prompt,
+    request_options,
 )
 from ._call import CallState
 from ._deployment import Deployment
+from ._downloads import (
+    ImageDownloads,
+    bad_status,
+    check_image_url,
+    declared_size,
+    quiet_query,
+    redact_error,
+    too_large,
+)
 from ._errors_map import (
     MalformedResponse,
     attempt_errors,
@@ -73,7 +83,9 @@ class AzureAIClient(ClientBase):
     or `deployments=[Deployment(…), …]` for a pool. `credential` is an API key, an
     `AzureKeyCredential`, or an azure-identity credential. `http_client=` lets you bring your
     own `httpx2.Client` or legacy `httpx.Client` (respx, existing code); the kit never
-    closes one you pass. `clock`/`sleep` are for tests.
+    closes one you pass. `image_downloads=` says which image URLs the kit may fetch
+    (`ImageDownloads`; default: Azure blob storage and the deployment's own endpoint, at most
+    50 MiB). `clock`/`sleep` are for tests.
     """
 
     _openai_v1 = openai.OpenAI
@@ -89,6 +101,7 @@ class AzureAIClient(ClientBase):
         retry: RetryPolicy | None = None,
         http_client: httpx2.Client | httpx.Client | None = None,
         timeout: float = 60.0,
+        image_downloads: ImageDownloads | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -107,6 +120,7 @@ class AzureAIClient(ClientBase):
         )
         self._attempt_errors = attempt_errors(self._http)
         self._sleep = sleep
+        self._image_downloads = image_downloads or ImageDownloads()
 
     # --- calls: shape the request, send it through the retry loop, convert the answer --------
     def chat(
@@ -128,7 +142,7 @@ class AzureAIClient(ClientBase):
         `StructuredOutputError` when a structured reply is cut or does not validate.
         """
         messages = build_messages(prompt, system)
-        options = {**given(max_tokens=max_tokens), **kwargs}
+        options = request_options("chat", kwargs, max_tokens=max_tokens)
         structured = structured_format(options)
         call = self._call(model, "chat")
 
@@ -164,7 +178,7 @@ class AzureAIClient(ClientBase):
         `parsed` for a `response_format=` model).
         """
         messages = build_messages(prompt, system)
-        options = {**given(max_tokens=max_tokens), **kwargs}
+        options = request_options("stream_chat", kwargs, max_tokens=max_tokens)
         structured = structured_format(options)
         call = self._call(model, "chat")
 
@@ -285,7 +299,8 @@ class AzureAIClient(ClientBase):
         Asks dall-e for `b64_json` unless you pass `response_format`; other keyword arguments
         (`quality`, `style`, `output_format`, …) pass through to `openai`.
         """
-        options = {**given(size=size, n=n), **kwargs}
+        prompt = image_prompt(prompt)
+        options = request_options("image", kwargs, size=size, n=n)
         call = self._call(model, "image_generation")
 
         def send(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
@@ -301,7 +316,13 @@ class AzureAIClient(ClientBase):
         result = image_result(response, served)
         call.finish(None, None)
         if result.needs_download:
-            result = result.with_downloads(self._download)
+            assert call.deployment is not None
+            endpoint = call.deployment.resource_endpoint
+
+            def fetch(url: str) -> bytes:
+                return self._download(url, endpoint)
+
+            result = result.with_downloads(fetch)
         return result
 
     def embed(
@@ -336,24 +357,28 @@ class AzureAIClient(ClientBase):
     # --- the retry loop -----------------------------------------------------------------------
     def _run(self, call: CallState, send: Send[T]) -> tuple[T, Served]:
         """One attempt per turn until one succeeds or the call gives up (see `CallState`)."""
-        while True:
-            deployment = call.choose()
-            if deployment is not None:
-                try:
-                    client = self._openai_for(deployment, call.operation)
-                    value, headers = send(client, deployment)
-                except self._attempt_errors as exc:
-                    call.failed(deployment, exc)
-                except BaseException as exc:
-                    call.abandoned(deployment, exc)  # cancelled, or a bug: free the deployment
-                    raise
-                else:
-                    return value, call.succeeded(deployment, headers)
-            wait = call.next_wait()
-            if wait is None:
-                raise call.error() from call.cause
-            if wait > 0:  # failover is immediate: no sleep, no yield
-                self._sleep(wait)
+        try:
+            while True:
+                deployment = call.choose()
+                if deployment is not None:
+                    try:
+                        client = self._openai_for(deployment, call.operation)
+                        value, headers = send(client, deployment)
+                    except self._attempt_errors as exc:
+                        call.failed(deployment, exc)
+                    except BaseException:
+                        call.abandoned(deployment)  # cancelled, or a bug: free the deployment
+                        raise
+                    else:
+                        return value, call.succeeded(deployment, headers)
+                wait = call.next_wait()
+                if wait is None:
+                    raise call.error() from call.cause
+                if wait > 0:  # failover is immediate: no sleep, no yield
+                    self._sleep(wait)
+        except BaseException as exc:
+            call.ended(exc)  # however the call leaves the loop, its telemetry span ends
+            raise
 
     def _first_events(
         self, call: CallState, stream: Any, is_content: Callable[[Any], bool]
@@ -381,14 +406,26 @@ class AzureAIClient(ClientBase):
             raise
         return stream, events, first, watch
 
-    def _download(self, url: str) -> bytes:
-        # SAS URLs carry their own authorisation; never send the key to blob storage.
-        try:
-            response = self._http.get(url)
-            response.raise_for_status()
-        except http_errors(self._http) as exc:
-            raise download_failed(url, exc) from exc
-        return bytes(response.content)
+    def _download(self, url: str, endpoint: str) -> bytes:
+        # The URL came from the network: check it first (docs/images.md). SAS URLs carry their
+        # own authorisation; never send the key to blob storage. Redirects are not followed.
+        shown = check_image_url(url, self._image_downloads, endpoint)
+        limit = self._image_downloads.max_bytes
+        data = bytearray()
+        with quiet_query():
+            try:
+                with self._http.stream("GET", url, follow_redirects=False) as response:
+                    if response.status_code != 200:
+                        raise bad_status(shown, response.status_code)
+                    if declared_size(response.headers) > limit:
+                        raise too_large(shown, limit)
+                    for chunk in response.iter_bytes():
+                        data += chunk
+                        if len(data) > limit:
+                            raise too_large(shown, limit)
+            except http_errors(self._http) as exc:
+                raise download_failed(shown, exc) from redact_error(exc, url)
+        return bytes(data)
 
     def close(self) -> None:
         """Close the HTTP client if the kit created it."""

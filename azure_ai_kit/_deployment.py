@@ -13,7 +13,7 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
-from ._exceptions import DeploymentNotFoundError
+from ._exceptions import ConfigurationError, DeploymentNotFoundError
 
 __all__ = [
     "DEFAULT_API_VERSION",
@@ -66,6 +66,11 @@ class Deployment:
     def __post_init__(self) -> None:
         if not self.name or "/" in self.name:
             raise ValueError(f"deployment name {self.name!r} must be non-empty and contain no '/'")
+        if not isinstance(self.endpoint, str):
+            raise ConfigurationError(
+                f"Deployment({self.name!r}).endpoint must be a string like "
+                f"'https://<resource>.openai.azure.com'; got {type(self.endpoint).__name__}"
+            )
         # Accept a list for convenience; store a tuple so the dataclass stays immutable.
         object.__setattr__(self, "aliases", tuple(self.aliases))
         object.__setattr__(self, "endpoint", self.endpoint.rstrip("/"))

@@ -331,11 +331,27 @@ def run_doctor(
                   "api": sorted(modes), "auth": list(creds.values())}  # fmt: skip
     doc = {"ok": ok, "exit_code": 0 if ok else 1, "config": config_doc,
            "checks": [asdict(c) for c in checks]}  # fmt: skip
+    # Error texts come from the network and may echo a key: scrub before rendering, so a
+    # key holding a quote or a backslash cannot hide behind JSON escaping.
+    doc = _scrubbed(doc, auths)
     text = json.dumps(doc, indent=2) if json_output else render_text(doc)
-    for auth in auths:  # error texts come from the network
+    for auth in auths:
         text = auth.scrub(text)
     out.write(text + "\n")
     return 0 if ok else 1
+
+
+def _scrubbed(value: Any, auths: list[Auth]) -> Any:
+    """`value` (a report document) with every key in `auths` replaced in its strings."""
+    if isinstance(value, str):
+        for auth in auths:
+            value = auth.scrub(value)
+        return value
+    if isinstance(value, dict):
+        return {k: _scrubbed(v, auths) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_scrubbed(v, auths) for v in value]
+    return value
 
 
 @dataclass

@@ -6,6 +6,7 @@ and what the router should learn (throttled, transient failure, broken, or nothi
 
 from __future__ import annotations
 
+import copy
 import json
 import sys
 from collections.abc import Mapping
@@ -133,10 +134,130 @@ def _filter_categories(body: Mapping[str, Any]) -> dict[str, CategoryResult]:
 def classify(
     exc: BaseException, deployment: str, *, status_retryable: frozenset[int]
 ) -> Classified:
-    """Turn an exception raised by an `openai` call into a `Classified` kit error."""
+    """Turn an exception raised by an `openai` call into a `Classified` kit error.
+
+    Secrets are masked first, on the kit error and on `exc` (which the kit error is chained
+    to): the key or token the request carried is replaced by `****` wherever a gateway
+    echoed it, and the request's `api-key` / `Authorization` headers are masked (httpx's
+    repr hides only Authorization).
+    """
+    secrets = mask_secrets(exc)
     classified = _classify(exc, deployment, status_retryable)
+    error = classified.error
+    for secret in secrets:
+        error.message = error.message.replace(secret, "****")
+    error.args = (error.message,)
     classified.cause = exc
     return classified
+
+
+#: Request headers that carry a credential.
+SECRET_HEADERS = ("api-key", "authorization")
+
+
+def mask_secrets(exc: BaseException) -> list[str]:
+    """Give `exc` (and what it chains) copies of its requests with the credential headers
+    masked, and scrub the secrets from its text and body; returns the secrets found.
+
+    Copies, not the requests themselves: a transport mock or event hook may hold those.
+    """
+    secrets: list[str] = []
+    chain: list[BaseException] = []
+    seen: BaseException | None = exc
+    while seen is not None and seen not in chain and len(chain) < 8:
+        chain.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    masked: dict[int, Any] = {}
+    for error in chain:
+        for holder, name in _request_slots(error):
+            request = getattr(holder, name)
+            if id(request) not in masked:
+                masked[id(request)] = _masked_request(request, secrets)
+            setattr(holder, name, masked[id(request)])
+    for error in chain:
+        _scrub_error(error, secrets)
+    return secrets
+
+
+def _request_slots(error: BaseException) -> list[tuple[Any, str]]:
+    """(object, attribute) pairs holding a request: `exc.request`, httpx's `exc._request`,
+    and the response's `_request`."""
+    slots: list[tuple[Any, str]] = []
+    for holder, name in ((error, "request"), (error, "_request")):
+        if hasattr(holder.__dict__.get(name), "headers"):
+            slots.append((holder, name))
+    response = error.__dict__.get("response")
+    if hasattr(getattr(response, "__dict__", {}).get("_request"), "headers"):
+        slots.append((response, "_request"))
+    return slots
+
+
+def _masked_request(request: Any, secrets: list[str]) -> Any:
+    headers = request.headers.copy()
+    for name in SECRET_HEADERS:
+        value = headers.get(name)
+        if not value:
+            continue
+        scheme, _, token = value.partition(" ")
+        bearer = scheme.lower() == "bearer" and bool(token)
+        secret = token if bearer else value
+        if len(secret) >= 8:  # a shorter "secret" would blot out ordinary words
+            secrets.append(secret)
+        headers[name] = f"{scheme} ****" if bearer else "****"
+    copied = copy.copy(request)
+    copied.headers = headers
+    return copied
+
+
+def _scrub_error(error: BaseException, secrets: list[str]) -> None:
+    if not secrets:
+        return
+    error.args = tuple(_scrubbed(a, secrets) for a in error.args)
+    for name in ("message", "body"):
+        if name in error.__dict__:
+            error.__dict__[name] = _scrubbed(error.__dict__[name], secrets)
+
+
+def _scrubbed(value: Any, secrets: list[str]) -> Any:
+    if isinstance(value, str):
+        for secret in secrets:
+            value = value.replace(secret, "****")
+        return value
+    if isinstance(value, Mapping):
+        return {k: _scrubbed(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrubbed(v, secrets) for v in value]
+    return value
+
+
+def _message(exc: openai.APIStatusError, body: Mapping[str, Any]) -> str:
+    """What Azure, or whatever answered, said: Azure's `message`, a gateway's `detail`, a
+    plain-text body, or the JSON body itself; never just "Error code: 400"."""
+    for key in ("message", "detail"):
+        value = body.get(key)
+        if value:
+            return _short(value if isinstance(value, str) else json.dumps(value))
+    if isinstance(exc.body, str) and exc.body.strip():
+        return _short(exc.body)
+    if body:
+        return _short(json.dumps(body, default=str))
+    return exc.message
+
+
+def _short(text: str, limit: int = 500) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+#: Azure's content-filter codes: the error code, and the inner error code (docs/wire.md).
+FILTER_CODES = frozenset({"content_filter", "content_policy_violation"})
+FILTER_INNER_CODE = "ResponsibleAIPolicyViolation"
+
+
+def _is_filter(code: str, body: Mapping[str, Any]) -> bool:
+    inner = body.get("innererror") or body.get("inner_error")
+    inner_code = inner.get("code") if isinstance(inner, Mapping) else None
+    return code in FILTER_CODES or inner_code == FILTER_INNER_CODE
 
 
 def _classify(exc: BaseException, deployment: str, status_retryable: frozenset[int]) -> Classified:
@@ -167,7 +288,7 @@ def _classify(exc: BaseException, deployment: str, status_retryable: frozenset[i
     status = exc.status_code
     body = _body(exc)
     code = str(body.get("code") or "")
-    message = str(body.get("message") or exc.message)
+    message = _message(exc, body)
     info: dict[str, Any] = {
         **where, "status_code": status, "request_id": exc.request_id, "code": code or None
     }  # fmt: skip
@@ -189,17 +310,15 @@ def _classify(exc: BaseException, deployment: str, status_retryable: frozenset[i
             "auth", status,
         )  # fmt: skip
     if status == 404:
-        hint = (
-            "check the deployment name in the Azure portal (AI Foundry → Deployments)"
-            if code == "DeploymentNotFound"
-            else "check the endpoint and the api-version (OPENAI_API_VERSION)"
-        )
-        return Classified(
-            DeploymentNotFoundError(f"{deployment}: {message} — {hint}", **info), "broken", status
-        )
-    if code in ("content_filter", "content_policy_violation") or (
-        isinstance(body.get("innererror") or body.get("inner_error"), Mapping) and status == 400
-    ):
+        if code == "DeploymentNotFound":
+            text = f"{deployment}: {message} — check the deployment name in the Azure portal "
+            text += "(AI Foundry → Deployments)"
+        else:  # Azure did not say which part is wrong: report what it said
+            text = f"{deployment}: the server answered 404 ({code or 'no code'}): {message} — "
+            text += "check the endpoint (AZURE_OPENAI_ENDPOINT) is the resource URL and the "
+            text += "deployment name is right"
+        return Classified(DeploymentNotFoundError(text, **info), "broken", status)
+    if _is_filter(code, body):
         categories = _filter_categories(body)
         fired = sorted(name for name, c in categories.items() if c.filtered)
         error = ContentFilteredError(
@@ -267,16 +386,18 @@ def completion_filtered(result: ChatResult) -> ContentFilteredError:
 
 
 def download_failed(url: str, exc: Exception) -> ServiceError:
-    """The error for an image URL that could not be fetched (an expired SAS link, say).
+    """The error for an image URL that could not be fetched (unreachable, reset, timed out).
 
-    Only the host is named: the query string of a SAS URL is a credential.
+    Only the host and path are named: the query string of a SAS URL is a credential.
     """
-    host = urlsplit(url).hostname or "?"
+    parts = urlsplit(url)
+    shown = f"{parts.hostname or '?'}{parts.path}"
     # HTTPStatusError (httpx2 or legacy httpx) carries the response; other errors have none.
     response = exc.__dict__.get("response")
     status = getattr(response, "status_code", None)
     return ServiceError(
-        f"could not download the generated image from {host} ({status or type(exc).__name__}); "
-        "SAS links expire after 24 hours — ask for response_format='b64_json' to avoid downloads",
+        f"could not download the generated image from {shown} "
+        f"({status or type(exc).__name__}); SAS links expire after 24 hours — ask for "
+        "response_format='b64_json' to avoid downloads",
         status_code=status,
     )

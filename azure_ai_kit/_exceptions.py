@@ -3,6 +3,7 @@
 ```
 AzureAIKitError
 ├── ConfigurationError          bad or missing settings; the message names the env vars
+├── InvalidRequestError         bad call arguments, caught before any request (also ValueError)
 ├── DeploymentNotFoundError     no deployment matches model=, or Azure said DeploymentNotFound
 ├── AuthenticationError         401/403 after one token refresh; hints the RBAC role
 ├── ContentFilteredError        prompt blocked (400) or completion cut (finish_reason)
@@ -15,6 +16,7 @@ AzureAIKitError
 
 Errors raised after an HTTP exchange are chained (`raise … from`) to the `openai` error that
 caused them and carry `.attempts`, the story of the call. Messages never contain secrets.
+Every error survives a pickle round-trip with its attributes (process pools, task queues).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ __all__ = [
     "ContentFilteredError",
     "ContextLengthError",
     "DeploymentNotFoundError",
+    "InvalidRequestError",
     "RateLimitedError",
     "ServiceError",
     "StructuredOutputError",
@@ -66,9 +69,25 @@ class AzureAIKitError(Exception):
             return f"{self.message} (request id {self.request_id})"
         return self.message
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exception pickles as `cls(*args)`, which loses keyword-only arguments (`source=`,
+        # `categories=`); rebuild without __init__ and restore every attribute instead.
+        return (_restore, (type(self), self.args), self.__dict__)
+
+
+def _restore(cls: type[AzureAIKitError], args: tuple[Any, ...]) -> AzureAIKitError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    return error
+
 
 class ConfigurationError(AzureAIKitError):
     """Settings are missing or invalid; the message names the environment variable to set."""
+
+
+class InvalidRequestError(AzureAIKitError, ValueError):
+    """A call's arguments are wrong (empty `model=`, messages of the wrong shape, a negative
+    `max_tokens`, …); raised before any request. Also a `ValueError`."""
 
 
 class DeploymentNotFoundError(AzureAIKitError):

@@ -8,6 +8,7 @@ on the wire (docs/wire.md, "Content-filter annotations on success"); both are re
 from __future__ import annotations
 
 import base64
+import binascii
 import functools
 import os
 import tempfile
@@ -383,6 +384,9 @@ def write_atomic(path: Path, data: bytes, *, overwrite: bool = True) -> Path:
             os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+            f.flush()
+            # Without this, a crash soon after the rename can leave an empty file behind it.
+            os.fsync(f.fileno())
         if overwrite:
             os.replace(tmp, path)
         else:
@@ -411,7 +415,7 @@ def decode_images(data: Sequence[Any]) -> tuple[GeneratedImage, ...]:
         b64 = getattr(item, "b64_json", None)
         images.append(
             GeneratedImage(
-                data=base64.b64decode(b64) if b64 else b"",
+                data=_decode_image(b64) if b64 is not None else b"",
                 revised_prompt=getattr(item, "revised_prompt", None),
                 url=getattr(item, "url", None),
                 content_filter=completion_filter_from(extra),
@@ -419,6 +423,22 @@ def decode_images(data: Sequence[Any]) -> tuple[GeneratedImage, ...]:
             )
         )
     return tuple(images)
+
+
+def _decode_image(b64: Any) -> bytes:
+    """An image's bytes from its base64 text; `ServiceError` for anything that is not one."""
+    from ._exceptions import ServiceError
+
+    try:
+        data = base64.b64decode("".join(str(b64).split()), validate=True)
+    except (binascii.Error, ValueError):
+        data = b""
+    if not data:
+        raise ServiceError(
+            "the image in the response is not valid base64 (a truncated or corrupted body); "
+            "try again, or ask for response_format='url'"
+        )
+    return data
 
 
 def chat_result(completion: Any, served: Served) -> ChatResult:

@@ -38,6 +38,7 @@ RULES: list[tuple[str, str]] = [
     (r"\baclose\b", "close"),
     (r"\banext\(", "next("),
     (r"\baiter\(", "iter("),
+    (r"\baiter_bytes\b", "iter_bytes"),
     (r"\bwith_downloads_async\b", "with_downloads"),
     (r"_async_stream\b", "_stream"),
     (r"_async_client\b", "_client"),
