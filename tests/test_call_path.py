@@ -118,3 +118,27 @@ def test_recorder_default_routes_still_serve_streams(make_client: Any) -> None:
     client, _ = make_client(Recorder())
     with client.stream_chat("hi") as stream:
         assert "".join(chunk.text for chunk in stream)
+
+
+async def test_a_cancelled_async_probe_gives_the_deployment_back(
+    make_async_client: Any, clock: FakeClock
+) -> None:
+    import asyncio
+
+    # The probe after the breaker's cooldown is cancelled mid-request (the task is cancelled).
+    client, _ = make_async_client(
+        [
+            error(500, {"error": {"message": "boom"}}),
+            asyncio.CancelledError(),
+            ok(chat_completion("back")),
+        ],
+        retry=RetryPolicy(max_attempts=1, jitter=0),
+    )
+    with pytest.raises(Exception, match="failed"):
+        await client.chat("hi")
+    clock.advance(120)
+    with pytest.raises(asyncio.CancelledError):
+        await client.chat("hi")
+    slept = len(clock.slept)
+    assert (await client.chat("hi")).text == "back"  # not "every deployment is cooling"
+    assert len(clock.slept) == slept
