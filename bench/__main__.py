@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import chart, failover, goodput, imports, memory, overhead
+from . import chart, failover, goodput, imports, memory, overhead, routing
 from .report import Report, machine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,6 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     stream_memory = memory.run()
     log("failover latency …")
     failover_result = failover.run(pairs=50 if quick else 300)
+    log("routing cost by pool size …")
+    routing_table = routing.table(
+        routing.measure(calls=200, rounds=3) if quick else routing.measure(calls=2_000, rounds=9)
+    )
     log("goodput under throttling …")
     goodput_rows = goodput.run(log=log, requests=30 if quick else goodput.REQUESTS)
 
@@ -78,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         stream_memory=stream_memory,
         chart=chart_note,
         seconds=time.perf_counter() - started,
+        routing=routing_table,
     )
     (args.docs / "benchmarks.md").write_text(report.markdown(), encoding="utf-8")
     log(f"wrote {args.docs / 'benchmarks.md'} in {report.seconds:.0f} s")

@@ -63,6 +63,7 @@ class Report:
     stream_memory: list[StreamPeak]
     chart: str | None  # file name of the chart, or why there is none
     seconds: float
+    routing: str = ""  # the markdown table of `bench.routing`
 
     def targets(self) -> list[str]:
         fair_import = next(r for r in self.imports if r.statement.startswith("from"))
@@ -280,6 +281,16 @@ class Report:
             "The added time is one extra request/response (the 429) plus the kit's "
             "classification and re-routing; no sleep. Plain `openai` with its default "
             "retries would wait the 60 s the 429 asks for.",
+            "",
+            "## 5. Routing cost by pool size",
+            "",
+            "`python -m bench.routing`: the time one `Router.choose()` takes for one priority",
+            "tier of N deployments, in four states of the pool (all healthy; quota known, so",
+            "the richest wins; one free; none free, so it returns the wait). Median over",
+            "interleaved rounds; ×N=1 is the ratio to a single deployment (whose shortcut makes",
+            "N = 1 cheaper than the general path, which N = 2 shows). Flat is the goal.",
+            "",
+            self.routing or "(not measured in this run)",
             "",
         ]
         return "\n".join(parts)
