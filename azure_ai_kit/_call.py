@@ -131,14 +131,21 @@ class CallState:
     # --- what happened ----------------------------------------------------------------------
     def succeeded(self, deployment: Deployment, headers: Mapping[str, str]) -> Served:
         """Record a success; returns the served facts for the result."""
+        wanted = _wanted(headers)
         self.router.record_success(
             deployment,
             started=self.attempt_started,
-            remaining_tokens=_int_header(headers, "x-ratelimit-remaining-tokens"),
-            remaining_requests=_int_header(headers, "x-ratelimit-remaining-requests"),
+            remaining_tokens=_count(wanted.get("x-ratelimit-remaining-tokens")),
+            remaining_requests=_count(wanted.get("x-ratelimit-remaining-requests")),
         )
         self.attempts.append(Attempt(deployment.id, 200, None, self._waited()))
-        self.served = served = Served.from_response(deployment, headers, self.attempts)
+        self.served = served = Served(
+            deployment.name,
+            deployment.endpoint,
+            wanted.get("x-ms-region"),
+            wanted.get("apim-request-id") or wanted.get("x-request-id"),
+            tuple(self.attempts),
+        )
         self.deployment = deployment
         self.trace.attempt_ended(200, None, served.region)
         if logger.isEnabledFor(logging.DEBUG):  # spare the header copy on the hot path
@@ -253,9 +260,36 @@ def safe_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return {name: headers[name] for name in LOGGABLE_HEADERS if name in headers}
 
 
-def _int_header(headers: Mapping[str, str], name: str) -> int | None:
-    # `-1` and `0` mean "unknown": the Responses API sends them (docs/wire.md, "Response headers").
-    value = headers.get(name)
+#: The response headers a success is read for; every other header is skipped.
+_WANTED = frozenset(
+    {
+        "x-ms-region",
+        "apim-request-id",
+        "x-request-id",
+        "x-ratelimit-remaining-tokens",
+        "x-ratelimit-remaining-requests",
+    }
+)
+
+
+_WANTED_RAW = {name.encode(): name for name in _WANTED}
+
+
+def _wanted(headers: Mapping[str, str]) -> dict[str, str]:
+    # One pass over the raw bytes, decoding only the five a success needs: each lookup on
+    # httpx's Headers scans them all and decoding every header costs more (hot path).
+    raw = getattr(headers, "raw", None)
+    if raw is None:
+        return {name.lower(): value for name, value in headers.items() if name.lower() in _WANTED}
+    return {
+        _WANTED_RAW[key]: value.decode("latin-1")
+        for name, value in raw
+        if (key := name.lower()) in _WANTED_RAW
+    }
+
+
+def _count(value: str | None) -> int | None:
+    """A quota header's count; `0` and `-1` mean "unknown" (docs/wire.md, "Response headers")."""
     try:
         number = int(value) if value is not None else None
     except ValueError:

@@ -21,7 +21,7 @@ def _problem(value: Any, kind: str) -> str | None:
         text = value[:60] if isinstance(value, str) else value[:60].decode("utf-8", "replace")
         return f"a {kind} expected, got text: {text.strip()!r}"
     extra = getattr(value, "model_extra", None)
-    if isinstance(extra, Mapping) and "error" in extra:
+    if extra and "error" in extra:
         error = extra["error"]
         message = error.get("message") if isinstance(error, Mapping) else error
         return f"status 200 with an error: {message}"

@@ -165,7 +165,7 @@ class ContentFilterReport:
     @classmethod
     def from_json(cls, data: Any) -> ContentFilterReport | None:
         """Parse a `content_filter_results` object; `None` when absent or not an object."""
-        if not isinstance(data, Mapping):
+        if not isinstance(data, dict) and not isinstance(data, Mapping):  # dict: the fast path
             return None
         error = data.get("error")
         message = None
@@ -181,7 +181,7 @@ def prompt_filter_from(extra: Mapping[str, Any] | None) -> ContentFilterReport |
     results = extra.get("prompt_filter_results")
     if isinstance(results, list):
         results = results[0] if results else None
-    if isinstance(results, Mapping) and "content_filter_results" in results:
+    if isinstance(results, (dict, Mapping)) and "content_filter_results" in results:
         results = results["content_filter_results"]
     return ContentFilterReport.from_json(results)
 
@@ -205,20 +205,6 @@ class Served:
     region: str | None = None
     request_id: str | None = None
     attempts: tuple[Attempt, ...] = ()
-
-    @classmethod
-    def from_response(
-        cls, deployment: Any, headers: Mapping[str, str], attempts: Sequence[Attempt]
-    ) -> Served:
-        """The served facts of a successful response: reads only the headers results show."""
-        get = headers.get  # httpx.Headers: case-insensitive lookups, no copy of all the headers
-        return cls(
-            deployment.name,
-            deployment.endpoint,
-            get("x-ms-region"),
-            get("apim-request-id") or get("x-request-id"),
-            tuple(attempts),
-        )
 
     def parts(self) -> tuple[str, str, str | None, str | None, tuple[Attempt, ...]]:
         """The served fields in order, to start any result type with them."""
@@ -443,19 +429,19 @@ def _decode_image(b64: Any) -> bytes:
 
 def chat_result(completion: Any, served: Served) -> ChatResult:
     """Convert an `openai` ChatCompletion into a `ChatResult`."""
-    choices = sorted(
-        (
-            Choice(
-                int(c.index or 0),
-                (c.message.content or "") if c.message is not None else "",
-                c.finish_reason,
-                completion_filter_from(c.model_extra),
-            )
-            for c in completion.choices or ()
-        ),
-        key=_index,
-    )
-    first = min(completion.choices or (), key=lambda c: c.index or 0, default=None)
+    raw_choices = completion.choices or ()
+    if len(raw_choices) > 1:  # n > 1: Azure may answer them in any order
+        raw_choices = sorted(raw_choices, key=lambda c: c.index or 0)
+    choices = [
+        Choice(
+            int(c.index or 0),
+            (c.message.content or "") if c.message is not None else "",
+            c.finish_reason,
+            completion_filter_from(c.model_extra),
+        )
+        for c in raw_choices
+    ]
+    first = raw_choices[0] if raw_choices else None
     message = first.message if first is not None else None
     return ChatResult.from_choices(
         served,

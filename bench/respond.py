@@ -15,7 +15,7 @@ import openai
 
 from azure_ai_kit import AsyncAzureAIClient, AzureAIClient
 
-from ._canned import API_KEY, API_VERSION, DEPLOYMENT, ENDPOINT, PROMPT, Canned, record_responses
+from ._canned import API_KEY, DEPLOYMENT, ENDPOINT, PROMPT, Canned, record_responses
 from .contenders import AsyncCall, SyncCall, legacy_http
 
 __all__ = ["Builders", "builders"]
@@ -28,12 +28,8 @@ Builders = tuple[
 
 
 def _kit_kwargs() -> dict[str, Any]:
-    return {
-        "endpoint": ENDPOINT,
-        "credential": API_KEY,
-        "deployments": {"chat": DEPLOYMENT},
-        "api_version": API_VERSION,
-    }
+    # No api_version: the kit takes the v1 route for responses, as openai does below.
+    return {"endpoint": ENDPOINT, "credential": API_KEY, "deployments": {"chat": DEPLOYMENT}}
 
 
 def _openai_v1(http: Any) -> dict[str, Any]:
