@@ -25,6 +25,7 @@ from ._base import (
 from ._call import CallState
 from ._deployment import Deployment
 from ._errors_map import attempt_errors, completion_filtered, download_failed, http_errors
+from ._pacing import chat_cost, embedding_cost
 from ._results import (
     ChatResult,
     EmbeddingResult,
@@ -35,6 +36,7 @@ from ._results import (
     image_result,
 )
 from ._retry import RetryPolicy
+from ._state import StateStore
 
 if TYPE_CHECKING:
     import httpx
@@ -53,7 +55,9 @@ class AsyncAzureAIClient(ClientBase):
     or `deployments=[Deployment(…), …]` for a pool. `credential` is an API key, an
     `AzureKeyCredential`, or an azure-identity credential. `http_client=` lets you bring your
     own `httpx2.AsyncClient` or legacy `httpx.AsyncClient` (respx, existing code); the kit never
-    closes one you pass. `clock`/`sleep` are for tests.
+    closes one you pass. `state=` keeps pool state (quota, cooldowns) in this process (default)
+    or, as `"redis://host:port/db"` or a `StateStore`, shared by many (docs/quota.md).
+    `clock`/`sleep` are for tests.
     """
 
     _asynchronous = True
@@ -72,6 +76,7 @@ class AsyncAzureAIClient(ClientBase):
         timeout: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        state: str | StateStore | None = None,
     ) -> None:
         super().__init__(
             endpoint,
@@ -81,6 +86,7 @@ class AsyncAzureAIClient(ClientBase):
             retry=retry,
             timeout=timeout,
             clock=clock,
+            state=state,
         )
         self._owns_http = http_client is None
         self._http = http_client or httpx2.AsyncClient(
@@ -108,7 +114,7 @@ class AsyncAzureAIClient(ClientBase):
         """
         messages = build_messages(prompt, system)
         options = {**given(max_tokens=max_tokens), **kwargs}
-        call = self._call(model, "chat")
+        call = self._call(model, "chat", chat_cost(messages, options))
 
         async def send(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
             raw = await client.chat.completions.with_raw_response.create(
@@ -139,7 +145,7 @@ class AsyncAzureAIClient(ClientBase):
         """
         messages = build_messages(prompt, system)
         options = {**given(max_tokens=max_tokens), **kwargs}
-        call = self._call(model, "chat")
+        call = self._call(model, "chat", chat_cost(messages, options))
 
         async def send(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
             raw = await client.chat.completions.with_raw_response.create(
@@ -199,7 +205,7 @@ class AsyncAzureAIClient(ClientBase):
         Other keyword arguments (`dimensions`, …) pass through to `openai`.
         """
         payload = embedding_input(texts)
-        call = self._call(model, "embeddings")
+        call = self._call(model, "embeddings", embedding_cost(payload))
 
         async def send(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
             raw = await client.embeddings.with_raw_response.create(

@@ -13,8 +13,10 @@ from ._call import CallState
 from ._deployment import Deployment, resolve
 from ._endpoint import ALIASES, check_endpoint
 from ._exceptions import ConfigurationError
+from ._pacing import Pacer
 from ._retry import RetryPolicy
 from ._routing import DeploymentStatus, Router
+from ._state import StateStore, make_store
 from ._usage import Price, UsageLedger, UsageReport
 
 __all__ = [
@@ -137,6 +139,7 @@ class ClientBase:
         retry: RetryPolicy | None = None,
         timeout: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
+        state: str | StateStore | None = None,
     ) -> None:
         self._deployments = _build_deployments(endpoint, deployments, api_version)
         self._credential = credential
@@ -151,6 +154,9 @@ class ClientBase:
             backoff=self._retry.backoff,
         )
         self._ledger = UsageLedger()
+        # Quota buckets and (in a shared store) cooldowns: admission in front of the Router.
+        self._store = make_store(state, clock)
+        self._pacer = Pacer(self._deployments, self._store)
         self._resolved: dict[str, list[Deployment]] = {}
         self._openai_clients: dict[tuple[Any, ...], Any] = {}
         # Deployments of unknown model that answered "use max_completion_tokens" once.
@@ -213,7 +219,7 @@ class ClientBase:
         return self._ledger.report(prices)
 
     # --- one call -------------------------------------------------------------------------------
-    def _call(self, model: str | None, operation: str) -> CallState:
+    def _call(self, model: str | None, operation: str, cost: int = 0) -> CallState:
         method = "image" if operation == "image_generation" else operation
         if method == "embeddings":
             method = "embedding"
@@ -228,6 +234,8 @@ class ClientBase:
             ledger=self._ledger,
             refresh=self._refresh_token,
             adapt=self._adapt,
+            pacer=self._pacer,
+            cost=cost,
         )
 
     def _candidates(self, model: str | None, method: str) -> tuple[list[Deployment], str]:

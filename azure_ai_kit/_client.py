@@ -25,6 +25,7 @@ from ._call import CallState
 from ._chat_stream import ChatStream
 from ._deployment import Deployment
 from ._errors_map import attempt_errors, completion_filtered, download_failed, http_errors
+from ._pacing import chat_cost, embedding_cost
 from ._results import (
     ChatResult,
     EmbeddingResult,
@@ -35,6 +36,7 @@ from ._results import (
     image_result,
 )
 from ._retry import RetryPolicy
+from ._state import StateStore
 
 if TYPE_CHECKING:
     import httpx
@@ -53,7 +55,9 @@ class AzureAIClient(ClientBase):
     or `deployments=[Deployment(…), …]` for a pool. `credential` is an API key, an
     `AzureKeyCredential`, or an azure-identity credential. `http_client=` lets you bring your
     own `httpx2.Client` or legacy `httpx.Client` (respx, existing code); the kit never
-    closes one you pass. `clock`/`sleep` are for tests.
+    closes one you pass. `state=` keeps pool state (quota, cooldowns) in this process (default)
+    or, as `"redis://host:port/db"` or a `StateStore`, shared by many (docs/quota.md).
+    `clock`/`sleep` are for tests.
     """
 
     _openai_v1 = openai.OpenAI
@@ -71,6 +75,7 @@ class AzureAIClient(ClientBase):
         timeout: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        state: str | StateStore | None = None,
     ) -> None:
         super().__init__(
             endpoint,
@@ -80,6 +85,7 @@ class AzureAIClient(ClientBase):
             retry=retry,
             timeout=timeout,
             clock=clock,
+            state=state,
         )
         self._owns_http = http_client is None
         self._http = http_client or httpx2.Client(
@@ -107,7 +113,7 @@ class AzureAIClient(ClientBase):
         """
         messages = build_messages(prompt, system)
         options = {**given(max_tokens=max_tokens), **kwargs}
-        call = self._call(model, "chat")
+        call = self._call(model, "chat", chat_cost(messages, options))
 
         def send(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
             raw = client.chat.completions.with_raw_response.create(
@@ -138,7 +144,7 @@ class AzureAIClient(ClientBase):
         """
         messages = build_messages(prompt, system)
         options = {**given(max_tokens=max_tokens), **kwargs}
-        call = self._call(model, "chat")
+        call = self._call(model, "chat", chat_cost(messages, options))
 
         def send(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
             raw = client.chat.completions.with_raw_response.create(
@@ -198,7 +204,7 @@ class AzureAIClient(ClientBase):
         Other keyword arguments (`dimensions`, …) pass through to `openai`.
         """
         payload = embedding_input(texts)
-        call = self._call(model, "embeddings")
+        call = self._call(model, "embeddings", embedding_cost(payload))
 
         def send(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
             raw = client.embeddings.with_raw_response.create(model=d.name, input=payload, **kwargs)
