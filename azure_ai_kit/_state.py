@@ -187,8 +187,8 @@ return 1
 _HOLD = """
 local old = redis.call('GET', KEYS[1])
 if old then
-  local until = tonumber(string.match(old, '^[^|]+'))
-  if until and until > tonumber(ARGV[1]) then return 0 end
+  local ends = tonumber(string.match(old, '^[^|]+'))
+  if ends and ends > tonumber(ARGV[1]) then return 0 end
 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1
@@ -199,8 +199,11 @@ class RedisStore(StateStore):
     """State in Redis, shared by every client pointed at the same server and database.
 
     `url` is `redis://host:port/db` (any URL `redis.Redis.from_url` takes); `prefix` namespaces
-    the keys. Redis calls time out after `timeout` seconds; on any Redis error the store warns
-    once and falls back to in-process state, trying Redis again every `retry_every` seconds.
+    the keys. `clock` is the client's clock; `offset` turns its times into wall-clock time
+    (measured at start unless given: give it when several stores share a fake clock).
+    Processes on different machines must have their clocks in sync (NTP). Redis calls time
+    out after `timeout` seconds; on any Redis error the store warns once and falls back to
+    in-process state, trying Redis again every `retry_every` seconds.
     """
 
     shared = True
@@ -213,6 +216,7 @@ class RedisStore(StateStore):
         timeout: float = 0.5,
         retry_every: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
+        offset: float | None = None,
     ) -> None:
         try:
             import redis
@@ -229,7 +233,9 @@ class RedisStore(StateStore):
         self._retry_every = retry_every
         self._wall = time.time
         self._monotonic = time.monotonic
-        self._offset = time.time() - clock()  # caller's clock + offset = wall-clock time
+        # caller's clock + offset = wall-clock time. Measured, it is the same in every process
+        # on a machine for time.monotonic; a fake clock needs it given, or it drifts apart.
+        self._offset = time.time() - clock() if offset is None else offset
         self._fallback = LocalStore()
         self._down_since: float | None = None
         self._warned = False
@@ -266,7 +272,7 @@ class RedisStore(StateStore):
                         _num(max(not_before, now) + off),
                         _num(token_seconds),
                         _num(request_seconds),
-                        _num(min(latest, 1e15) + off),
+                        _num(max(-1e15, min(latest, 1e15)) + off),
                         int(_BUCKET_TTL * 1000),
                     ],
                 )
