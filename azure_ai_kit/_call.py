@@ -184,6 +184,8 @@ class CallState:
             if retry_after is None:
                 retry_after = self.policy.backoff(len(self.attempts))
             self.router.record_throttled(deployment, retry_after, error=kind)
+            if self.pacer is not None:
+                self.pacer.throttled(deployment, self.clock())
         elif c.signal == "failure":
             self.failures += 1
             self.router.record_failure(deployment, kind)
@@ -288,6 +290,10 @@ class CallState:
             start, booked = pacer.book(deployment, self.cost, now, not_before=free, latest=latest)
             if booked:
                 self.booked = (deployment, start)
+                logger.info(
+                    "%s: waiting %s for quota on %s",
+                    self.label, describe_wait(max(0.0, start - now)), deployment.id,
+                )  # fmt: skip
         if self.last is None or (self.last.status is None and not self.attempts):
             wait = max(0.0, start - now)
             error = RateLimitedError(

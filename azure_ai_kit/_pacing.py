@@ -163,6 +163,12 @@ class Pacer:
                 # The bucket is full again once the missing tokens have flowed back in.
                 self.store.drain(self._keys[deployment], now, now + (tpm - left) * WINDOW / tpm)
 
+    def throttled(self, deployment: Deployment, now: float) -> None:
+        """Azure answered 429: its bucket has no room now, whatever ours says, so ours is
+        emptied (it refills at the usual rate; the Router keeps the Retry-After pause)."""
+        if self._limits[deployment][0]:
+            self.store.drain(self._keys[deployment], now, now + WINDOW)
+
 
 def _key(d: Deployment) -> str:
     return f"{d.host}/{d.name}"
