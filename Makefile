@@ -34,7 +34,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict azure_ai_kit samples
 
+# The shared-state tests need redis-server: CI installs it when missing; elsewhere they skip.
 unit: $(STAMP)
+	@command -v redis-server >/dev/null || [ -z "$$CI" ] || (apt-get update && apt-get install -y redis-server)
 	$(BIN)/pytest
 
 # The docs site must build cleanly; its Python snippets run in the unit tests.

@@ -44,6 +44,7 @@ from ._errors_map import (
     http_errors,
 )
 from ._exceptions import AzureAIKitError
+from ._pacing import chat_cost, embedding_cost
 from ._responses import (
     FIRST_CONTENT,
     ResponseResult,
@@ -63,6 +64,7 @@ from ._results import (
     image_result,
 )
 from ._retry import RetryPolicy
+from ._state import StateStore
 from ._structured import structured_chat, structured_format
 from ._watchdog import AsyncWatch
 
@@ -85,7 +87,9 @@ class AsyncAzureAIClient(ClientBase):
     own `httpx2.AsyncClient` or legacy `httpx.AsyncClient` (respx, existing code); the kit never
     closes one you pass. `image_downloads=` says which image URLs the kit may fetch
     (`ImageDownloads`; default: Azure blob storage and the deployment's own endpoint, at most
-    50 MiB). `clock`/`sleep` are for tests.
+    50 MiB). `state=` keeps pool state (quota, cooldowns) in this process (default) or, as
+    `"redis://host:port/db"` or a `StateStore`, shared by many (docs/quota.md).
+    `clock`/`sleep` are for tests.
     """
 
     _asynchronous = True
@@ -105,6 +109,7 @@ class AsyncAzureAIClient(ClientBase):
         image_downloads: ImageDownloads | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        state: str | StateStore | None = None,
     ) -> None:
         super().__init__(
             endpoint,
@@ -114,6 +119,7 @@ class AsyncAzureAIClient(ClientBase):
             retry=retry,
             timeout=timeout,
             clock=clock,
+            state=state,
         )
         self._owns_http = http_client is None
         self._http = http_client or httpx2.AsyncClient(
@@ -145,7 +151,7 @@ class AsyncAzureAIClient(ClientBase):
         messages = build_messages(prompt, system)
         options = request_options("chat", kwargs, max_tokens=max_tokens)
         structured = structured_format(options)
-        call = self._call(model, "chat")
+        call = self._call(model, "chat", chat_cost(messages, options))
 
         async def send(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
             raw = await client.chat.completions.with_raw_response.create(
@@ -181,7 +187,7 @@ class AsyncAzureAIClient(ClientBase):
         messages = build_messages(prompt, system)
         options = request_options("stream_chat", kwargs, max_tokens=max_tokens)
         structured = structured_format(options)
-        call = self._call(model, "chat")
+        call = self._call(model, "chat", chat_cost(messages, options))
 
         async def send(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
             raw = await client.chat.completions.with_raw_response.create(
@@ -334,7 +340,7 @@ class AsyncAzureAIClient(ClientBase):
         Other keyword arguments (`dimensions`, …) pass through to `openai`.
         """
         payload = embedding_input(texts)
-        call = self._call(model, "embeddings")
+        call = self._call(model, "embeddings", embedding_cost(payload))
 
         async def send(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
             raw = await client.embeddings.with_raw_response.create(

@@ -13,9 +13,11 @@ from ._call import CallState
 from ._deployment import Deployment, resolve
 from ._endpoint import ALIASES, check_endpoint
 from ._exceptions import ConfigurationError, InvalidRequestError
+from ._pacing import Pacer
 from ._responses import ResponseHomes, ResponseResult
 from ._retry import RetryPolicy
 from ._routing import DeploymentStatus, Router
+from ._state import StateStore, make_store
 from ._usage import Price, UsageLedger, UsageReport
 
 __all__ = [
@@ -207,6 +209,7 @@ class ClientBase:
         retry: RetryPolicy | None = None,
         timeout: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
+        state: str | StateStore | None = None,
     ) -> None:
         self._deployments = _build_deployments(endpoint, deployments, api_version)
         self._credential = credential
@@ -222,6 +225,9 @@ class ClientBase:
         )
         self._ledger = UsageLedger()
         self._homes = ResponseHomes()  # response id → the deployment that stores it
+        # Quota buckets and (in a shared store) cooldowns: admission in front of the Router.
+        self._store = make_store(state, clock)
+        self._pacer = Pacer(self._deployments, self._store)
         self._resolved: dict[str, list[Deployment]] = {}
         self._openai_clients: dict[tuple[Any, ...], Any] = {}
         # Deployments of unknown model that answered "use max_completion_tokens" once.
@@ -286,7 +292,12 @@ class ClientBase:
 
     # --- one call -------------------------------------------------------------------------------
     def _call(
-        self, model: str | None, operation: str, *, pinned: Deployment | None = None
+        self,
+        model: str | None,
+        operation: str,
+        cost: int = 0,
+        *,
+        pinned: Deployment | None = None,
     ) -> CallState:
         method = "image" if operation == "image_generation" else operation
         if method == "embeddings":
@@ -304,6 +315,8 @@ class ClientBase:
             ledger=self._ledger,
             refresh=self._refresh_token,
             adapt=self._adapt,
+            pacer=self._pacer,
+            cost=cost,
         )
 
     def _respond_call(

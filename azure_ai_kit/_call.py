@@ -9,11 +9,13 @@ telemetry and usage, and builds the error raised at the end. It never sees the c
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Mapping, Sequence
 
 from ._deployment import Deployment
 from ._errors_map import Classified, classify
 from ._exceptions import AzureAIKitError, ContentFilteredError, RateLimitedError
+from ._pacing import Pacer, describe_wait
 from ._results import Attempt, Served, Usage
 from ._retry import RetryPolicy
 from ._routing import Router
@@ -47,6 +49,8 @@ class CallState:
         ledger: UsageLedger,
         refresh: Callable[[Deployment], bool],
         adapt: Callable[[Deployment], bool] = lambda deployment: False,
+        pacer: Pacer | None = None,
+        cost: int = 0,
     ) -> None:
         self.candidates = candidates
         self.label = label
@@ -57,6 +61,10 @@ class CallState:
         self.refresh = refresh
         self.adapt = adapt
         self.operation = operation
+        self.pacer = pacer
+        self.cost = cost  # the request's admission estimate, in tokens
+        self.booked: tuple[Deployment, float] | None = None  # quota booked: where, from when
+        self.late: float | None = None  # the wait for quota, when it ends past the deadline
         self.started = clock()
         self.attempts: list[Attempt] = []
         self.last: Classified | None = None
@@ -76,6 +84,13 @@ class CallState:
         """The deployment for this attempt, or None when every candidate is unavailable now."""
         self.tries += 1
         deployment, self.next = self.next, None
+        if deployment is None and self.pacer is not None:
+            if self.pacer.store.shared:
+                self._pull_holds()
+            if self.pacer.active:
+                deployment = self._admit()
+                if deployment is None:
+                    return None
         if deployment is None:
             choice = self.router.choose(self.candidates)
             if not isinstance(choice, Deployment):
@@ -104,8 +119,18 @@ class CallState:
         if self.last is None or not self.last.retryable:
             return None
         # A resend to the same deployment (fresh token, reshaped request) is already decided.
-        choice = self.next or self.router.choose(self.candidates)
-        wait = 0.0 if isinstance(choice, Deployment) else choice
+        choice: Deployment | float | None
+        if self.booked is not None:  # quota booked: wait for its start
+            choice, start = self.booked
+            wait = max(0.0, start - self.clock())
+        elif self.late is not None:  # no quota before the deadline
+            choice, wait, self.late = None, self.late, None
+        else:
+            choice = self.next or self.router.choose(self.candidates)
+            wait = 0.0 if isinstance(choice, Deployment) else choice
+            if self.next is None and isinstance(choice, Deployment) and self._paced():
+                self.router.release(choice)  # free now: `choose` books its quota first
+                choice = None
         throttled = sum(1 for a in self.attempts if a.status == 429)
         elapsed = self.clock() - self.started
         if (
@@ -113,12 +138,12 @@ class CallState:
             or self.tries >= self.policy.max_attempts + self.policy.max_throttled_attempts
             or elapsed + wait > self.policy.deadline
         ):
-            if isinstance(choice, Deployment):
+            if isinstance(choice, Deployment) and self.booked is None:
                 self.router.release(choice)
-            self.next = None
+            self.next = self.booked = None
             self.wait = wait
             return None
-        if isinstance(choice, Deployment):
+        if isinstance(choice, Deployment) and self.booked is None:
             self.next = choice
             if self.previous is not None and choice is not self.previous:
                 logger.info(
@@ -132,6 +157,8 @@ class CallState:
     def succeeded(self, deployment: Deployment, headers: Mapping[str, str]) -> Served:
         """Record a success; returns the served facts for the result."""
         wanted = _wanted(headers)
+        if self.pacer is not None:
+            self.pacer.learn(deployment, wanted, self.clock())
         self.router.record_success(
             deployment,
             started=self.attempt_started,
@@ -164,6 +191,8 @@ class CallState:
             if retry_after is None:
                 retry_after = self.policy.backoff(len(self.attempts))
             self.router.record_throttled(deployment, retry_after, error=kind)
+            if self.pacer is not None:
+                self.pacer.throttled(deployment, self.clock())
         elif c.signal == "failure":
             self.failures += 1
             self.router.record_failure(deployment, kind)
@@ -177,6 +206,8 @@ class CallState:
         else:
             c.signal = "none"  # a reshape that changed nothing is the 400 it was
             self.router.release(deployment, started=self.attempt_started)
+        if c.signal in ("throttled", "failure", "broken", "auth") and self.pacer is not None:
+            self._publish_hold(deployment)
         logger.debug("%s: attempt on %s failed: %s", self.label, deployment.id, kind)
         self.previous = deployment
 
@@ -231,6 +262,82 @@ class CallState:
         """Seconds left before the call's deadline (never below a millisecond)."""
         return max(self.policy.deadline - (self.clock() - self.started), 0.001)
 
+    # --- pacing and shared state --------------------------------------------------------------
+    def _paced(self) -> bool:
+        return self.pacer is not None and self.pacer.active
+
+    def _admit(self) -> Deployment | None:
+        """Quota admission in front of the Router: a free deployment with room now, else
+        book the one with room soonest (None: wait for it, or give up past the deadline)."""
+        assert self.pacer is not None
+        pacer, router, now = self.pacer, self.router, self.clock()
+        if self.booked is not None:  # the wait for booked quota is over
+            deployment, _ = self.booked
+            self.booked = None
+            choice = router.choose((deployment,))
+            if isinstance(choice, Deployment):
+                return choice
+            # It began cooling while we waited (a 429 elsewhere): its booking is spent.
+        full: set[Deployment] = set()
+        for _ in self.candidates:
+            choice = (
+                router.choose(self.candidates, exclude=full)
+                if full
+                else router.choose(self.candidates)
+            )
+            if not isinstance(choice, Deployment) or choice in full:
+                break
+            if pacer.book(choice, self.cost, now, not_before=now, latest=now)[1]:
+                return choice
+            router.release(choice)
+            full.add(choice)
+        # Nothing has room now: book the deployment that has room soonest (first come, first
+        # served: each booking moves its bucket on), unless that is past the deadline.
+        best: tuple[float, Deployment, float] | None = None
+        for d in dict.fromkeys(self.candidates):
+            free = router.free_at(d)
+            start, _ = pacer.book(d, self.cost, now, not_before=free, latest=-math.inf)
+            if best is None or start < best[0]:
+                best = (start, d, free)
+        assert best is not None
+        start, deployment, free = best
+        latest = self.started + self.policy.deadline
+        if start <= latest:
+            start, booked = pacer.book(deployment, self.cost, now, not_before=free, latest=latest)
+            if booked:
+                self.booked = (deployment, start)
+                logger.info(
+                    "%s: waiting %s for quota on %s",
+                    self.label, describe_wait(max(0.0, start - now)), deployment.id,
+                )  # fmt: skip
+        if self.last is None or (self.last.status is None and not self.attempts):
+            wait = max(0.0, start - now)
+            error = RateLimitedError(
+                f"the quota of every deployment for {self.label!r} is spoken for; the earliest "
+                f"has room for this request ({self.cost} tokens) in {describe_wait(wait)}",
+                retry_after=wait,
+            )
+            self.last = Classified(error, "throttled", None, wait)
+        if self.booked is None:  # past the deadline: next_wait gives up with this wait
+            self.next = None
+            self.late = max(0.0, start - now)
+        return None
+
+    def _pull_holds(self) -> None:
+        assert self.pacer is not None
+        unique = tuple(dict.fromkeys(self.candidates))
+        keys = [self.pacer.key(d) for d in unique]
+        for d, hold in zip(unique, self.pacer.store.holds(keys, self.clock()), strict=True):
+            if hold is not None:
+                self.router.merge_hold(d, hold)
+
+    def _publish_hold(self, deployment: Deployment) -> None:
+        assert self.pacer is not None
+        if self.pacer.store.shared:
+            hold = self.router.hold_of(deployment)
+            if hold is not None:
+                self.pacer.store.hold(self.pacer.key(deployment), self.clock(), hold)
+
     def _waited(self) -> float:
         waited, self.wait = self.wait, 0.0
         return waited
@@ -268,6 +375,8 @@ _WANTED = frozenset(
         "x-request-id",
         "x-ratelimit-remaining-tokens",
         "x-ratelimit-remaining-requests",
+        "x-ratelimit-limit-tokens",
+        "x-ratelimit-limit-requests",
     }
 )
 
@@ -276,7 +385,7 @@ _WANTED_RAW = {name.encode(): name for name in _WANTED}
 
 
 def _wanted(headers: Mapping[str, str]) -> dict[str, str]:
-    # One pass over the raw bytes, decoding only the five a success needs: each lookup on
+    # One pass over the raw bytes, decoding only the few a success needs: each lookup on
     # httpx's Headers scans them all and decoding every header costs more (hot path).
     raw = getattr(headers, "raw", None)
     if raw is None:

@@ -43,6 +43,7 @@ from ._errors_map import (
     http_errors,
 )
 from ._exceptions import AzureAIKitError
+from ._pacing import chat_cost, embedding_cost
 from ._responses import (
     FIRST_CONTENT,
     ResponseResult,
@@ -62,6 +63,7 @@ from ._results import (
     image_result,
 )
 from ._retry import RetryPolicy
+from ._state import StateStore
 from ._stream import ChatStream, ResponseStream
 from ._structured import structured_chat, structured_format
 from ._watchdog import Watch
@@ -85,7 +87,9 @@ class AzureAIClient(ClientBase):
     own `httpx2.Client` or legacy `httpx.Client` (respx, existing code); the kit never
     closes one you pass. `image_downloads=` says which image URLs the kit may fetch
     (`ImageDownloads`; default: Azure blob storage and the deployment's own endpoint, at most
-    50 MiB). `clock`/`sleep` are for tests.
+    50 MiB). `state=` keeps pool state (quota, cooldowns) in this process (default) or, as
+    `"redis://host:port/db"` or a `StateStore`, shared by many (docs/quota.md).
+    `clock`/`sleep` are for tests.
     """
 
     _openai_v1 = openai.OpenAI
@@ -104,6 +108,7 @@ class AzureAIClient(ClientBase):
         image_downloads: ImageDownloads | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        state: str | StateStore | None = None,
     ) -> None:
         super().__init__(
             endpoint,
@@ -113,6 +118,7 @@ class AzureAIClient(ClientBase):
             retry=retry,
             timeout=timeout,
             clock=clock,
+            state=state,
         )
         self._owns_http = http_client is None
         self._http = http_client or httpx2.Client(
@@ -144,7 +150,7 @@ class AzureAIClient(ClientBase):
         messages = build_messages(prompt, system)
         options = request_options("chat", kwargs, max_tokens=max_tokens)
         structured = structured_format(options)
-        call = self._call(model, "chat")
+        call = self._call(model, "chat", chat_cost(messages, options))
 
         def send(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
             raw = client.chat.completions.with_raw_response.create(
@@ -180,7 +186,7 @@ class AzureAIClient(ClientBase):
         messages = build_messages(prompt, system)
         options = request_options("stream_chat", kwargs, max_tokens=max_tokens)
         structured = structured_format(options)
-        call = self._call(model, "chat")
+        call = self._call(model, "chat", chat_cost(messages, options))
 
         def send(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
             raw = client.chat.completions.with_raw_response.create(
@@ -333,7 +339,7 @@ class AzureAIClient(ClientBase):
         Other keyword arguments (`dimensions`, …) pass through to `openai`.
         """
         payload = embedding_input(texts)
-        call = self._call(model, "embeddings")
+        call = self._call(model, "embeddings", embedding_cost(payload))
 
         def send(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
             raw = client.embeddings.with_raw_response.create(

@@ -51,7 +51,9 @@ class Deployment:
     first. `api_version="v1"` (or an endpoint ending in `/openai/v1`) selects the v1 API for
     every operation, a dated `api_version` the classic route; with neither, each operation
     takes the route Microsoft recommends for it (`api_version_for`). `credential` overrides
-    the client's credential for this deployment only.
+    the client's credential for this deployment only. `tpm`/`rpm` declare its quota (tokens
+    and requests per minute) so the client paces requests to fit it (docs/quota.md); unset,
+    they are learned from Azure's `x-ratelimit-limit-*` headers.
     Deployments compare by identity, so the same name on two resources are two members.
     """
 
@@ -62,6 +64,8 @@ class Deployment:
     priority: int = field(default=0, kw_only=True)
     api_version: str | None = field(default=None, kw_only=True)
     credential: Any = field(default=None, kw_only=True, repr=False)
+    tpm: int | None = field(default=None, kw_only=True)
+    rpm: int | None = field(default=None, kw_only=True)
 
     def __post_init__(self) -> None:
         if not self.name or "/" in self.name:
@@ -71,6 +75,15 @@ class Deployment:
                 f"Deployment({self.name!r}).endpoint must be a string like "
                 f"'https://<resource>.openai.azure.com'; got {type(self.endpoint).__name__}"
             )
+        for quota in ("tpm", "rpm"):
+            value = getattr(self, quota)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value <= 0
+            ):
+                raise ValueError(
+                    f"deployment {self.name!r}: {quota} must be a positive whole number "
+                    f"(the deployment's quota as the Azure portal shows it), got {value!r}"
+                )
         # Accept a list for convenience; store a tuple so the dataclass stays immutable.
         object.__setattr__(self, "aliases", tuple(self.aliases))
         object.__setattr__(self, "endpoint", self.endpoint.rstrip("/"))

@@ -22,6 +22,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from ._deployment import Deployment
+from ._state import Hold
 from ._tiers import Health, State, Tier
 
 __all__ = [
@@ -291,6 +292,38 @@ class Router:
             if h.probing and (started is None or started >= h.probe_at):
                 h.probing = False
                 self._changed(deployment, h, self._clock())
+
+    def free_at(self, deployment: Deployment) -> float:
+        """The clock time the deployment may next be chosen (now or earlier if it is free;
+        a probe out on it counts as free again after `failure_cooldown`)."""
+        with self._lock:
+            now = self._clock()
+            h = self._get(deployment)
+            if h.available(now):
+                return now
+            return h.until if now < h.until else now + self._failure_cooldown
+
+    def hold_of(self, deployment: Deployment) -> Hold | None:
+        """The hold in force on the deployment (cooling or broken until when), for sharing."""
+        with self._lock:
+            h = self._get(deployment)
+            if h.kind == "healthy" or h.until <= self._clock():
+                return None
+            return Hold(h.until, h.kind, h.last_error or h.kind, h.needs_probe)
+
+    def merge_hold(self, deployment: Deployment, hold: Hold) -> None:
+        """Adopt a hold another process published (a longer hold already in force wins)."""
+        with self._lock:
+            now = self._clock()
+            h = self._get(deployment)
+            if hold.until <= max(now, h.until):
+                return
+            kind: State = "broken" if hold.kind == "broken" else "cooling"
+            if not hold.probe:  # a 429: what a success started before it must not clear
+                h.throttled_at = now
+                h.throttled_until = max(h.throttled_until, hold.until)
+            h.hold(kind, hold.until, hold.error, now=now, probe=hold.probe)
+            self._changed(deployment, h, now)
 
     def status(self) -> list[DeploymentStatus]:
         """A snapshot of every deployment, in the order they were given."""

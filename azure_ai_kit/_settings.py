@@ -31,7 +31,7 @@ __all__ = ["ALIASES", "POOL_KEYS", "Settings", "check_endpoint", "env_config", "
 
 #: The keys a pool file's `[[deployment]]` table may hold.
 POOL_KEYS = frozenset(
-    {"name", "endpoint", "model", "aliases", "priority", "api_version", "api_key_env"}
+    {"name", "endpoint", "model", "aliases", "priority", "api_version", "api_key_env", "tpm", "rpm"}
 )
 
 
@@ -66,6 +66,9 @@ class Settings(BaseSettings):
         "AZURE_OPENAI_EMBEDDING_DEPLOYMENT", "AZURE_OPENAI_EMBEDDING_DEPLOYMENT_NAME"
     )
     config_file: Path | None = _env("AZURE_AI_KIT_CONFIG")
+    #: Where pool state lives: unset for this process, `redis://host:port/db` for a fleet
+    #: (secret: a Redis URL may carry a password).
+    state: SecretStr | None = _env("AZURE_AI_KIT_STATE")
     timeout: float = Field(
         default=60.0, gt=0, validation_alias=AliasChoices("AZURE_AI_KIT_TIMEOUT")
     )
@@ -170,11 +173,23 @@ def load_pool_file(path: Path, environ: Mapping[str, str] | None = None) -> list
                     priority=int(table.get("priority", 0)),
                     api_version=table.get("api_version"),
                     credential=credential,
+                    tpm=_quota(table, "tpm"),
+                    rpm=_quota(table, "rpm"),
                 )
             )
         except (TypeError, ValueError) as exc:
             raise ConfigurationError(f"{where}: {exc}") from None
     return deployments
+
+
+def _quota(table: Mapping[str, Any], key: str) -> int | None:
+    value = table.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        unit = "tokens" if key == "tpm" else "requests"
+        raise ValueError(f"{key} must be a whole number of {unit} per minute, got {value!r}")
+    return value
 
 
 def env_config(*, asynchronous: bool, fallback: str | None = None) -> dict[str, Any]:
@@ -214,7 +229,12 @@ def env_config(*, asynchronous: bool, fallback: str | None = None) -> dict[str, 
         pool = load_pool_file(settings.config_file)
         if credential is None and any(d.credential is None for d in pool):
             credential = default_credential(asynchronous=asynchronous)
-        return {"deployments": pool, "credential": credential, "timeout": settings.timeout}
+        return {
+            "deployments": pool,
+            "credential": credential,
+            "timeout": settings.timeout,
+            **_state(settings),
+        }
     endpoint = check_endpoint(settings.endpoint)
     mapping = settings.deployment_map()
     if not mapping:
@@ -231,7 +251,12 @@ def env_config(*, asynchronous: bool, fallback: str | None = None) -> dict[str, 
         "credential": credential,
         "api_version": settings.api_version,
         "timeout": settings.timeout,
+        **_state(settings),
     }
+
+
+def _state(settings: Settings) -> dict[str, Any]:
+    return {} if settings.state is None else {"state": settings.state.get_secret_value()}
 
 
 def _emulator(asynchronous: bool) -> dict[str, Any]:

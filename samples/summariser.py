@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import importlib
 import json
+import logging
 import math
 import re
 import sys
@@ -247,6 +248,24 @@ class Section:
         return "\n\n".join(parts + self.notes) + "\n"
 
 
+class QuotaWaits(logging.Handler):
+    """Keeps the latest "waiting … for quota" the kit logs, so the progress line can show it."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.latest: str | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if " for quota on " in message:  # "chat: waiting 12 s for quota on gpt-4o-mini@…"
+            self.latest = message.split(": ", 1)[-1].split(" on ", 1)[0]
+
+    def take(self) -> str | None:
+        """The wait seen since the last call, if any."""
+        latest, self.latest = self.latest, None
+        return latest
+
+
 @dataclass
 class Summariser:
     client: AsyncAzureAIClient
@@ -255,6 +274,7 @@ class Summariser:
     console: Console
     limit: asyncio.Semaphore  # bounds the requests in flight, across all documents
     unmetered_streams: int = 0
+    waits: QuotaWaits = field(default_factory=QuotaWaits)
 
     async def ask(self, system: str, text: str, max_tokens: int, echo: str | None = None) -> str:
         """One chat call. With `echo`, stream the reply to stdout (after `echo`) as it arrives."""
@@ -325,7 +345,10 @@ class Summariser:
                 return exc  # reported below; the other chunks go on
             finally:
                 finished += 1
-                self.console.progress(f"{doc.name} chunks", finished, len(chunks))
+                # The kit paces requests to the deployment's quota; say so while it waits.
+                wait = self.waits.take()
+                label = f"{doc.name} chunks" + (f" ({wait})" if wait else "")
+                self.console.progress(label, finished, len(chunks))
 
         results = await asyncio.gather(*(map_one(chunk) for chunk in chunks))
         section = Section(doc.name)
@@ -355,6 +378,25 @@ async def summarise_all(
 ) -> int:
     """Summarise every document: concurrently, or one after another when streaming to stdout."""
     summariser = Summariser(client, args, count, console, asyncio.Semaphore(args.concurrency))
+    kit_log = logging.getLogger("azure_ai_kit")
+    level = kit_log.level
+    kit_log.addHandler(summariser.waits)
+    if not kit_log.isEnabledFor(logging.INFO):
+        kit_log.setLevel(logging.INFO)
+    try:
+        return await _summarise_all(args, docs, summariser, client, console)
+    finally:
+        kit_log.removeHandler(summariser.waits)
+        kit_log.setLevel(level)
+
+
+async def _summarise_all(
+    args: argparse.Namespace,
+    docs: list[Document],
+    summariser: Summariser,
+    client: AsyncAzureAIClient,
+    console: Console,
+) -> int:
     headings = len(docs) > 1  # one "## name" section per document
     stream = args.stream and not args.out
     console.status(f"{len(docs)} document(s), up to {args.concurrency} requests at a time")

@@ -372,6 +372,8 @@ def test_pool_file_table_matches_load_pool_file(tmp_path: Path) -> None:
         "priority": rendered_default(d.priority),
         "api_version": rendered_default(d.effective_api_version),
         "api_key_env": rendered_default(d.credential),
+        "tpm": rendered_default(d.tpm),
+        "rpm": rendered_default(d.rpm),
     }
     assert {k: v for k, v in documented.items() if k not in required} == actual
 
