@@ -51,8 +51,9 @@ if TYPE_CHECKING:
     from ._async_stream import AsyncChatStream, AsyncResponseStream
     from ._client import AzureAIClient
     from ._responses import ResponseChunk, ResponseResult
-    from ._routing import DeploymentStatus
+    from ._routing import DeploymentStatus, PoolStatus
     from ._settings import Settings
+    from ._state import RedisStore, StateStore
     from ._stream import ChatStream, ResponseStream
     from ._tools import ToolsResult, arun_tools, function_tool, run_tools
 
@@ -84,8 +85,10 @@ __all__ = [
     "ImageDownloads",
     "ImageResult",
     "InvalidRequestError",
+    "PoolStatus",
     "Price",
     "RateLimitedError",
+    "RedisStore",
     "ResponseChunk",
     "ResponseResult",
     "ResponseStream",
@@ -93,6 +96,7 @@ __all__ = [
     "Served",
     "ServiceError",
     "Settings",
+    "StateStore",
     "StructuredOutputError",
     "ToolLoopError",
     "ToolsResult",
@@ -113,6 +117,9 @@ _LAZY = {
     "AzureAIClient": "._client",
     "ChatStream": "._stream",
     "DeploymentStatus": "._routing",
+    "PoolStatus": "._routing",
+    "RedisStore": "._state",
+    "StateStore": "._state",
     "ResponseChunk": "._responses",
     "ResponseResult": "._responses",
     "ResponseStream": "._stream",

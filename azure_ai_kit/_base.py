@@ -16,7 +16,7 @@ from ._exceptions import ConfigurationError, InvalidRequestError
 from ._pacing import Pacer
 from ._responses import ResponseHomes, ResponseResult
 from ._retry import RetryPolicy
-from ._routing import DeploymentStatus, Router
+from ._routing import PoolStatus, Router
 from ._state import StateStore, make_store
 from ._usage import Price, UsageLedger, UsageReport
 
@@ -277,8 +277,11 @@ class ClientBase:
         """Every configured deployment, in configuration order."""
         return tuple(self._deployments)
 
-    def status(self) -> list[DeploymentStatus]:
-        """Each deployment's state (healthy / cooling until T / broken), last error and quota."""
+    def status(self) -> PoolStatus:
+        """Each deployment's state (healthy / cooling until T / broken), last error and quota.
+
+        A list of `DeploymentStatus`; `print(client.status())` shows it as a table.
+        """
         return self._router.status()
 
     def usage(self, prices: Mapping[str, Price] | None = None) -> UsageReport:

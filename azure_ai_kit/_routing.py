@@ -31,6 +31,7 @@ __all__ = [
     "MAX_HERD_STAGGER",
     "MIN_THROTTLE_PAUSE",
     "DeploymentStatus",
+    "PoolStatus",
     "Router",
     "format_status",
 ]
@@ -110,6 +111,13 @@ def format_status(statuses: Iterable[DeploymentStatus]) -> str:
         ).rstrip()
         for row in rows
     )
+
+
+class PoolStatus(list[DeploymentStatus]):
+    """What `client.status()` returns: a list of `DeploymentStatus` that prints as a table."""
+
+    def __str__(self) -> str:
+        return format_status(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,11 +333,11 @@ class Router:
             h.hold(kind, hold.until, hold.error, now=now, probe=hold.probe)
             self._changed(deployment, h, now)
 
-    def status(self) -> list[DeploymentStatus]:
+    def status(self) -> PoolStatus:
         """A snapshot of every deployment, in the order they were given."""
         with self._lock:
             now = self._clock()
-            return [self._snapshot(d, h, now) for d, h in self._health.items()]
+            return PoolStatus(self._snapshot(d, h, now) for d, h in self._health.items())
 
     def _grow(self, base: float, count: int) -> float:
         # Bounding the exponent avoids OverflowError; the cap has long won by then.

@@ -142,3 +142,12 @@ async def test_a_cancelled_async_probe_gives_the_deployment_back(
     slept = len(clock.slept)
     assert (await client.chat("hi")).text == "back"  # not "every deployment is cooling"
     assert len(clock.slept) == slept
+
+
+def test_status_prints_as_a_table(make_client: Any) -> None:
+    client, _ = make_client()
+    client.chat("hi")
+    text = str(client.status())
+    assert text.splitlines()[0].split()[:2] == ["deployment", "state"]
+    assert "healthy" in text and "DeploymentStatus(" not in text
+    assert client.status()[0].state == "healthy"  # still a list of DeploymentStatus
