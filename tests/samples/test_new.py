@@ -18,6 +18,11 @@ from azure_ai_kit.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 CODE_LINES_MAX = 50
+# What a starter prints on the emulator when it did its job, beyond "something".
+SHOWS = {
+    "structured": "  email: emulated email\n",  # result.parsed is a Contact
+    "responses": "(same deployment: True)",  # the follow-up stayed on its deployment
+}
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
@@ -142,6 +147,7 @@ def test_every_starter_runs_from_an_installed_wheel_on_the_emulator(tmp_path: Pa
             out, err = process.communicate(timeout=60)
             assert process.returncode == 0, f"{name}: {out}\n{err}"
             assert out.strip(), f"{name} printed nothing"
+            assert SHOWS.get(name, "") in out, f"{name}: {out}"
     finally:
         os.close(primary)
         os.close(terminal)
