@@ -74,6 +74,8 @@ class Finding(BaseModel):
 
 
 class Review(BaseModel):
+    """What `review` asks for: strict structured outputs need an object at the top."""
+
     findings: list[Finding] = Field(description="most important first; empty if it looks good")
 
 

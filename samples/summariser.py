@@ -163,6 +163,8 @@ class Section:
 
 @dataclass
 class Summariser:
+    """Map and reduce one document's chunks through the client, sharing one request limit."""
+
     client: AsyncAzureAIClient
     args: argparse.Namespace
     count: Counter
