@@ -51,6 +51,14 @@ TEMPLATES: dict[str, Template] = {
         "what a blocked prompt looks like and how to answer the user",
         "PROMPTS, and what you tell your users when `exc.source` is 'prompt' or 'completion'.",
     ),
+    "structured": Template(
+        "extract a typed pydantic object from text; refusals and cut replies",
+        "the `Contact` model's fields and TEXT; `result.parsed` is an instance of your model.",
+    ),
+    "responses": Template(
+        "the Responses API: an answer, a follow-up turn that remembers it, a stream",
+        "the questions and INSTRUCTIONS (sent on every turn: a response does not carry them).",
+    ),
     "summariser": Template(
         "sample app: summarise files, folders, HTML or stdin (chunked map-reduce)",
         "STYLES and MAP_PROMPT; run `python app.py --help` for every option.",

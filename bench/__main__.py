@@ -84,12 +84,24 @@ def main(argv: list[str] | None = None) -> int:
         seconds=time.perf_counter() - started,
         routing=routing_table,
     )
-    (args.docs / "benchmarks.md").write_text(report.markdown(), encoding="utf-8")
+    page = args.docs / "benchmarks.md"
+    page.write_text(report.markdown() + _pacing_block(page), encoding="utf-8")
     log(f"wrote {args.docs / 'benchmarks.md'} in {report.seconds:.0f} s")
     if args.quick and report.seconds > args.budget:
         log(f"the quick run took longer than its {args.budget:.0f} s budget")
         return 1
     return 0
+
+
+def _pacing_block(page: Path) -> str:
+    """The pacing section `python -m bench.pacing` wrote (it needs Redis and several
+    processes, so it is kept from its own run rather than measured again here)."""
+    from .pacing import END, START
+
+    old = page.read_text(encoding="utf-8") if page.exists() else ""
+    if START not in old or END not in old:
+        return ""
+    return "\n" + old[old.index(START) : old.index(END) + len(END)] + "\n"
 
 
 if __name__ == "__main__":

@@ -1,12 +1,13 @@
 """samples/code_helper.py end to end through `main()`, on the in-process emulator (no network).
 
-Where a test needs a particular model answer (a fix, some tests), the emulator is scripted to
-return a canned Azure chat completion: `Fault(status=200, body=…)`.
+Where a test needs a particular model answer (a fix, some tests, review findings), it scripts
+the emulator's reply: `emu.reply("code", text_or_json)`, as an app's own tests would.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -35,8 +36,8 @@ FIXED_STATS = (
 )
 
 
-def completion(text: str) -> dict[str, Any]:
-    """An Azure chat completion (docs/wire.md shape) whose answer is `text`."""
+def completion(text: str, refusal: str | None = None) -> dict[str, Any]:
+    """An Azure chat completion (docs/wire.md shape) whose answer is `text` (or a refusal)."""
     return {
         "id": "chatcmpl-test",
         "object": "chat.completion",
@@ -47,7 +48,7 @@ def completion(text: str) -> dict[str, Any]:
             {
                 "index": 0,
                 "finish_reason": "stop",
-                "message": {"role": "assistant", "content": text},
+                "message": {"role": "assistant", "content": text or None, "refusal": refusal},
                 "content_filter_results": {},
             }
         ],
@@ -83,7 +84,7 @@ def stats(tmp_path: Path) -> Path:
 
 def reply(emu: Emulator, text: str) -> None:
     """Make the emulator's next `code` answer be `text`."""
-    emu.script("gpt-4.1", Fault(status=200, body=completion(text)))
+    emu.reply("code", text)
 
 
 def user_message(emu: Emulator) -> str:
@@ -198,25 +199,113 @@ def test_missing_file_is_a_usage_error(
     assert "cannot read" in capsys.readouterr().err
 
 
-def test_review_file(
+FINDINGS = [
+    {"file": "stats.py", "line": 12, "severity": "nit", "message": "name `xs` -> `values`"},
+    {"file": "stats.py", "line": 8, "severity": "major", "message": "empty list -> guard it"},
+    {"file": "stats.py", "line": 3, "severity": "minor", "message": "no docstring -> add one"},
+]
+
+
+def test_review_file_prints_typed_findings_most_severe_first(
     code_helper: ModuleType,
     stats: Path,
     client: AzureAIClient,
     emu: Emulator,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    emu.reply("code", {"findings": FINDINGS})
     assert code_helper.main(["review", str(stats)], client=client) == 0
     assert "Review the code like a pull request" in system_message(emu)
     assert "sum(values) / len(values)" in user_message(emu)
-    assert capsys.readouterr().out.startswith("[emulated gpt-4.1]")
+    response_format = emu.requests[-1].body["response_format"]
+    assert response_format["json_schema"]["name"] == "Review"
+    assert response_format["json_schema"]["strict"] is True
+    out, err = capsys.readouterr()
+    assert out.splitlines() == [  # file:line: as compilers print, with the path as typed
+        f"{stats}:8: major: empty list -> guard it",
+        f"{stats}:3: minor: no docstring -> add one",
+        f"{stats}:12: nit: name `xs` -> `values`",
+    ]
+    assert "3 finding(s) (1 major, 1 minor, 1 nit)" in err
 
 
-def test_review_diff_from_stdin(
-    code_helper: ModuleType, client: AzureAIClient, emu: Emulator
+def test_review_json_is_the_list_of_findings(
+    code_helper: ModuleType,
+    stats: Path,
+    client: AzureAIClient,
+    emu: Emulator,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    emu.reply("code", {"findings": FINDINGS[:2]})
+    assert code_helper.main(["review", str(stats), "--json"], client=client) == 0
+    findings = json.loads(capsys.readouterr().out)
+    assert [(f["line"], f["severity"]) for f in findings] == [(8, "major"), (12, "nit")]
+    assert {f["file"] for f in findings} == {str(stats)}
+
+
+def test_review_with_no_findings_says_so(
+    code_helper: ModuleType,
+    stats: Path,
+    client: AzureAIClient,
+    emu: Emulator,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    emu.reply("code", {"findings": []})
+    assert code_helper.main(["review", str(stats)], client=client) == 0
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "0 finding(s)\n" in err
+
+
+def test_review_on_the_emulator_gets_a_schema_valid_finding(
+    code_helper: ModuleType, stats: Path, client: AzureAIClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert code_helper.main(["review", str(stats)], client=client) == 0
+    assert capsys.readouterr().out == f"{stats}:1: blocker: emulated message\n"
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        ({"findings": [{"file": "x", "line": "eight"}]}, "the review did not validate"),
+        (completion("", refusal="I can't review this."), "the model declined (I can't review"),
+    ],
+)
+def test_review_without_usable_findings_exits_1(
+    code_helper: ModuleType,
+    answer: dict[str, Any],
+    message: str,
+    stats: Path,
+    client: AzureAIClient,
+    emu: Emulator,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    if "choices" in answer:
+        emu.script("gpt-4.1", Fault(status=200, body=answer))
+    else:
+        emu.reply("code", answer)
+    assert code_helper.main(["review", str(stats)], client=client) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert message in err
+
+
+def test_review_diff_from_stdin_keeps_the_files_the_model_names(
+    code_helper: ModuleType,
+    client: AzureAIClient,
+    emu: Emulator,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     diff = (DATA / "change.diff").read_text()
+    finding = {"file": "samples/data/code_helper/stats.py", "line": 21, "severity": "minor",
+               "message": "median of an empty list -> raise ValueError"}  # fmt: skip
+    emu.reply("code", {"findings": [finding]})
     assert code_helper.main(["review", "--diff"], client=client, stdin=io.StringIO(diff)) == 0
     assert "```diff\n" + diff.rstrip() + "\n```" in user_message(emu)
+    assert "Review only the change" in system_message(emu)
+    assert capsys.readouterr().out == (
+        "samples/data/code_helper/stats.py:21: minor: median of an empty list -> raise ValueError\n"
+    )
 
 
 @pytest.mark.parametrize(("argv", "stdin"), [(["review", "--diff"], ""), (["review"], "x")])
@@ -301,9 +390,11 @@ def test_fix_apply_round_trip(
 ) -> None:
     original = stats.read_bytes()
     stats.chmod(0o640)
-    reply(emu, answer_with(FIXED_STATS))
     argv = ["fix", str(stats), "--error", "-", "--apply"]
-    assert code_helper.main(argv, client=client, stdin=io.StringIO("ZeroDivisionError")) == 0
+    fix = "`mean` divides by zero on an empty list (L8).\n\n```python\n" + FIXED_STATS + "```\n"
+    with emu.replying("code", fix) as scripted:  # the model's answer, as an app's test stubs it
+        assert code_helper.main(argv, client=client, stdin=io.StringIO("ZeroDivisionError")) == 0
+    assert scripted.used == 1
     assert stats.read_text() == FIXED_STATS
     assert stats.with_name("stats.py.orig").read_bytes() == original
     assert stats.stat().st_mode & 0o777 == 0o640

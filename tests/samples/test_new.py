@@ -3,12 +3,16 @@ built wheel, installed in a fresh venv (no repository on the path), each run on 
 
 from __future__ import annotations
 
+import json
 import os
+import shlex
 import subprocess
 import sys
 import sysconfig
+import threading
 import venv
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +22,11 @@ from azure_ai_kit.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 CODE_LINES_MAX = 50
+# What a starter prints on the emulator when it did its job, beyond "something".
+SHOWS = {
+    "structured": "  email: emulated email\n",  # result.parsed is a Contact
+    "responses": "(same deployment: True)",  # the follow-up stayed on its deployment
+}
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
@@ -77,6 +86,62 @@ def test_emulator_without_uvicorn_says_so_before_any_banner(
     assert out == ""
     assert "pip install 'azure-ai-kit[server]'" in err
     assert "Traceback" not in err
+
+
+def test_the_emulator_banners_export_lines_make_doctor_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`azure-ai-kit emulator` in one shell, its export lines pasted into another, `doctor`."""
+    pytest.importorskip("uvicorn")
+    from azure_ai_kit.emulator import _server
+
+    servers: list[Any] = []  # the real server the command runs, to stop it at the end
+    make_server = _server._server
+
+    banner_printed = threading.Event()  # the server is made after the banner is printed
+
+    def recorded(emulator: Any) -> Any:
+        servers.append(make_server(emulator))
+        banner_printed.set()
+        return servers[-1]
+
+    monkeypatch.setattr(_server, "_server", recorded)
+    exit_codes: list[int] = []
+    command = threading.Thread(
+        target=lambda: exit_codes.append(main(["emulator", "--port", "0"])), daemon=True
+    )
+    command.start()
+    try:
+        # The socket listens before the banner: requests wait in its backlog until uvicorn runs.
+        assert banner_printed.wait(timeout=10), "the emulator command did not start a server"
+        banner = capsys.readouterr().out
+        exports = dict(
+            shlex.split(line)[1].split("=", 1)  # as a shell reads `export NAME=value`
+            for line in banner.splitlines()
+            if line.startswith("export ")
+        )
+        for name in list(os.environ):  # a fresh shell: only what was pasted
+            if name.startswith(("AZURE_", "OPENAI_")):
+                monkeypatch.delenv(name)
+        for name, value in exports.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.chdir(tmp_path)  # no .env here
+        assert main(["doctor", "--json", "--timeout", "5"]) == 0
+        report = json.loads(capsys.readouterr().out)
+    finally:
+        for server in servers:
+            server.should_exit = True
+        command.join(timeout=10)
+    assert exit_codes == [0]
+    assert report["ok"] is True, report
+    endpoint = exports["AZURE_OPENAI_ENDPOINT"]
+    assert endpoint.startswith("http://127.0.0.1:")
+    checked = {c["deployment"]: (c["ok"], c["endpoint"]) for c in report["checks"]}
+    assert checked == {  # every alias the banner exported, probed on the running server
+        exports[f"AZURE_OPENAI_{alias}_DEPLOYMENT"]: (True, endpoint)
+        for alias in ("CHAT", "CODE", "IMAGE", "EMBEDDING")
+    }
+    assert "emulator-key" not in json.dumps(report)  # the pasted key stays masked
 
 
 def _fresh_venv_with_the_wheel(tmp_path: Path) -> Path:
@@ -142,6 +207,7 @@ def test_every_starter_runs_from_an_installed_wheel_on_the_emulator(tmp_path: Pa
             out, err = process.communicate(timeout=60)
             assert process.returncode == 0, f"{name}: {out}\n{err}"
             assert out.strip(), f"{name} printed nothing"
+            assert SHOWS.get(name, "") in out, f"{name}: {out}"
     finally:
         os.close(primary)
         os.close(terminal)
