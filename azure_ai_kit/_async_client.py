@@ -151,7 +151,7 @@ class AsyncAzureAIClient(ClientBase):
         messages = build_messages(prompt, system)
         options = request_options("chat", kwargs, max_tokens=max_tokens)
         structured = structured_format(options)
-        call = self._call(model, "chat", chat_cost(messages, options))
+        call = self._call(model, "chat", lambda: chat_cost(messages, options))
 
         async def send(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
             raw = await client.chat.completions.with_raw_response.create(
@@ -187,7 +187,7 @@ class AsyncAzureAIClient(ClientBase):
         messages = build_messages(prompt, system)
         options = request_options("stream_chat", kwargs, max_tokens=max_tokens)
         structured = structured_format(options)
-        call = self._call(model, "chat", chat_cost(messages, options))
+        call = self._call(model, "chat", lambda: chat_cost(messages, options))
 
         async def send(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
             raw = await client.chat.completions.with_raw_response.create(
@@ -340,7 +340,7 @@ class AsyncAzureAIClient(ClientBase):
         Other keyword arguments (`dimensions`, …) pass through to `openai`.
         """
         payload = embedding_input(texts)
-        call = self._call(model, "embeddings", embedding_cost(payload))
+        call = self._call(model, "embeddings", lambda: embedding_cost(payload))
 
         async def send(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
             raw = await client.embeddings.with_raw_response.create(

@@ -298,7 +298,7 @@ class ClientBase:
         self,
         model: str | None,
         operation: str,
-        cost: int = 0,
+        cost: int | Callable[[], int] = 0,
         *,
         pinned: Deployment | None = None,
     ) -> CallState:
@@ -402,10 +402,13 @@ class ClientBase:
 
     def _timeout_for(self, call: CallState, options: Mapping[str, Any]) -> dict[str, Any]:
         """The attempt's `timeout=`: the client's, cut to what is left of the call's deadline,
-        so that one slow answer cannot outlast the deadline. A caller's own `timeout=` wins."""
-        if "timeout" in options:
+        so that one slow answer cannot outlast the deadline. A caller's own `timeout=` wins;
+        a cut of under a second is not worth a per-request timeout (the common case: a fresh
+        call whose deadline equals the timeout)."""
+        remaining = call.remaining()
+        if "timeout" in options or remaining > self._timeout - 1.0:
             return {}
-        return {"timeout": min(self._timeout, call.remaining())}
+        return {"timeout": remaining}
 
     def _adapt(self, deployment: Deployment) -> bool:
         """The deployment refused `max_tokens`: send `max_completion_tokens` from now on.

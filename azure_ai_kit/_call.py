@@ -50,7 +50,7 @@ class CallState:
         refresh: Callable[[Deployment], bool],
         adapt: Callable[[Deployment], bool] = lambda deployment: False,
         pacer: Pacer | None = None,
-        cost: int = 0,
+        cost: int | Callable[[], int] = 0,
     ) -> None:
         self.candidates = candidates
         self.label = label
@@ -62,7 +62,7 @@ class CallState:
         self.adapt = adapt
         self.operation = operation
         self.pacer = pacer
-        self.cost = cost  # the request's admission estimate, in tokens
+        self._cost = cost  # the request's admission estimate in tokens, or how to make it
         self.booked: tuple[Deployment, float] | None = None  # quota booked: where, from when
         self.late: float | None = None  # the wait for quota, when it ends past the deadline
         self.started = clock()
@@ -263,6 +263,13 @@ class CallState:
         return max(self.policy.deadline - (self.clock() - self.started), 0.001)
 
     # --- pacing and shared state --------------------------------------------------------------
+    @property
+    def cost(self) -> int:
+        """The request's admission estimate in tokens, made on first use (only when paced)."""
+        if callable(self._cost):
+            self._cost = self._cost()
+        return self._cost
+
     def _paced(self) -> bool:
         return self.pacer is not None and self.pacer.active
 

@@ -150,7 +150,7 @@ class AzureAIClient(ClientBase):
         messages = build_messages(prompt, system)
         options = request_options("chat", kwargs, max_tokens=max_tokens)
         structured = structured_format(options)
-        call = self._call(model, "chat", chat_cost(messages, options))
+        call = self._call(model, "chat", lambda: chat_cost(messages, options))
 
         def send(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
             raw = client.chat.completions.with_raw_response.create(
@@ -186,7 +186,7 @@ class AzureAIClient(ClientBase):
         messages = build_messages(prompt, system)
         options = request_options("stream_chat", kwargs, max_tokens=max_tokens)
         structured = structured_format(options)
-        call = self._call(model, "chat", chat_cost(messages, options))
+        call = self._call(model, "chat", lambda: chat_cost(messages, options))
 
         def send(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
             raw = client.chat.completions.with_raw_response.create(
@@ -339,7 +339,7 @@ class AzureAIClient(ClientBase):
         Other keyword arguments (`dimensions`, …) pass through to `openai`.
         """
         payload = embedding_input(texts)
-        call = self._call(model, "embeddings", embedding_cost(payload))
+        call = self._call(model, "embeddings", lambda: embedding_cost(payload))
 
         def send(client: OpenAIClient, d: Deployment) -> tuple[Any, Mapping[str, str]]:
             raw = client.embeddings.with_raw_response.create(
