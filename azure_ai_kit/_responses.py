@@ -145,6 +145,10 @@ def response_result(response: Any, served: Served) -> ResponseResult:
 
 def finish_response(result: ResponseResult, text_format: Any) -> ResponseResult:
     """Raise for a filtered answer; parse a structured one (`text_format`, a pydantic model)."""
+    if result.incomplete_reason != "content_filter" and (
+        text_format is None or result.refusal is not None
+    ):
+        return result  # the common case, on every call
     where = {
         "deployment": result.deployment,
         "request_id": result.request_id,
@@ -160,8 +164,6 @@ def finish_response(result: ResponseResult, text_format: Any) -> ResponseResult:
             status_code=200,
             **where,
         )
-    if text_format is None or result.refusal is not None:
-        return result
     cut: Literal["length"] | None = (
         "length" if result.incomplete_reason == "max_output_tokens" else None
     )
