@@ -13,6 +13,8 @@ from typing import Any
 
 import httpx
 
+from azure_ai_kit.emulator import bodies
+
 ENDPOINT = "https://res.openai.azure.com"
 V1_ENDPOINT = "https://res.openai.azure.com/openai/v1"
 API_KEY = "sk-azure-SECRET-0123456789abcdef"  # a recognisable secret, hunted in reprs and logs
@@ -89,115 +91,20 @@ CUT_COMPLETION_FILTER = {
 }
 
 # --- docs/wire.md, "Error bodies" ----------------------------------------------------------------
-THROTTLED_429 = {
-    "error": {
-        "code": "429",
-        "message": "Requests to the ChatCompletions_Create Operation under Azure OpenAI API "
-        "version 2024-10-21 have exceeded token rate limit of your current OpenAI S0 pricing "
-        "tier. Please retry after 6 seconds. …",
-    }
-}
-UNAUTHORIZED_401 = {
-    "error": {
-        "code": "401",
-        "message": "Access denied due to invalid subscription key or wrong API endpoint. …",
-    }
-}
-PERMISSION_DENIED_401 = {
-    "error": {
-        "code": "PermissionDenied",
-        "message": "Principal does not have access to API/Operation.",
-    }
-}
-FORBIDDEN_403 = {
-    "error": {"code": "Forbidden", "message": "Your resource has been temporarily blocked …"}
-}
-DEPLOYMENT_NOT_FOUND_404 = {
-    "error": {
-        "code": "DeploymentNotFound",
-        "message": "The API deployment for this resource does not exist. If you created the "
-        "deployment within the last 5 minutes, please wait a moment and try again.",
-    }
-}
-_PROMPT_CATEGORIES = {
-    "hate": {"filtered": False, "severity": "safe"},
-    "jailbreak": {"filtered": True, "detected": True},
-    "self_harm": {"filtered": False, "severity": "safe"},
-    "sexual": {"filtered": False, "severity": "safe"},
-    "violence": {"filtered": False, "severity": "safe"},
-}
+THROTTLED_429 = bodies.THROTTLED
+UNAUTHORIZED_401 = bodies.UNAUTHORIZED
+PERMISSION_DENIED_401 = bodies.PERMISSION_DENIED
+FORBIDDEN_403 = bodies.FORBIDDEN
+DEPLOYMENT_NOT_FOUND_404 = bodies.DEPLOYMENT_NOT_FOUND
 # The spelling captured on the wire: `innererror` / `content_filter_result`.
-PROMPT_FILTERED_400 = {
-    "error": {
-        "message": "The response was filtered due to the prompt triggering Azure OpenAI's "
-        "content management policy. …",
-        "type": None,
-        "param": "prompt",
-        "code": "content_filter",
-        "status": 400,
-        "innererror": {
-            "code": "ResponsibleAIPolicyViolation",
-            "content_filter_result": _PROMPT_CATEGORIES,
-        },
-    }
-}
+PROMPT_FILTERED_400 = bodies.PROMPT_FILTERED
 # The spec's spelling: `inner_error` / `content_filter_results`.
-PROMPT_FILTERED_400_SPEC = {
-    "error": {
-        "message": PROMPT_FILTERED_400["error"]["message"],
-        "type": None,
-        "param": "prompt",
-        "code": "content_filter",
-        "status": 400,
-        "inner_error": {
-            "code": "ResponsibleAIPolicyViolation",
-            "content_filter_results": _PROMPT_CATEGORIES,
-        },
-    }
-}
-IMAGE_POLICY_VIOLATION_400 = {
-    "error": {
-        "code": "content_policy_violation",
-        "inner_error": {
-            "code": "ResponsibleAIPolicyViolation",
-            "content_filter_results": {
-                "hate": {"filtered": False, "severity": "safe"},
-                "self_harm": {"filtered": False, "severity": "safe"},
-                "sexual": {"filtered": False, "severity": "safe"},
-                "violence": {"filtered": True, "severity": "high"},
-            },
-        },
-        "message": "Your request was rejected as a result of our safety system. …",
-        "type": "invalid_request_error",
-    }
-}
-CONTEXT_LENGTH_400 = {
-    "error": {
-        "message": "This model's maximum context length is 4096 tokens. However, you requested "
-        "4201 tokens (3177 in the messages, 1024 in the completion). …",
-        "type": "invalid_request_error",
-        "param": "messages",
-        "code": "context_length_exceeded",
-    }
-}
+PROMPT_FILTERED_400_SPEC = bodies.PROMPT_FILTERED_SPEC
+IMAGE_POLICY_VIOLATION_400 = bodies.IMAGE_CONTENT_POLICY
+CONTEXT_LENGTH_400 = bodies.CONTEXT_LENGTH_EXCEEDED
 # docs/wire.md, "Reasoning models": a reasoning model refuses max_tokens.
-MAX_TOKENS_UNSUPPORTED_400 = {
-    "error": {
-        "message": "Unsupported parameter: 'max_tokens' is not supported with this model. "
-        "Use 'max_completion_tokens' instead.",
-        "type": "invalid_request_error",
-        "param": "max_tokens",
-        "code": "unsupported_parameter",
-    }
-}
-SERVER_ERROR_500 = {
-    "error": {
-        "message": "The server had an error while processing your request. Sorry about that! …",
-        "type": "server_error",
-        "param": None,
-        "code": None,
-    }
-}
+MAX_TOKENS_UNSUPPORTED_400 = bodies.MAX_TOKENS_UNSUPPORTED
+SERVER_ERROR_500 = bodies.SERVER_ERROR
 
 # --- docs/wire.md, "Streaming" -------------------------------------------------------------------
 STREAM_FIRST_CHUNK = {  # Azure's empty first chunk: no choices, prompt annotations only

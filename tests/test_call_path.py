@@ -149,5 +149,6 @@ def test_status_prints_as_a_table(make_client: Any) -> None:
     client.chat("hi")
     text = str(client.status())
     assert text.splitlines()[0].split()[:2] == ["deployment", "state"]
-    assert "healthy" in text and "DeploymentStatus(" not in text
+    assert "healthy" in text
+    assert "DeploymentStatus(" not in text
     assert client.status()[0].state == "healthy"  # still a list of DeploymentStatus

@@ -29,6 +29,7 @@ from azure_ai_kit import (
     RetryPolicy,
     ServiceError,
 )
+from azure_ai_kit.emulator import bodies
 from azure_ai_kit.testing import FakeClock
 
 EAST = "https://east.openai.azure.com"
@@ -44,51 +45,12 @@ OK = {
     ],
     "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4},
 }
-THROTTLED = {  # docs/wire.md, "Error bodies", 429
-    "error": {
-        "code": "429",
-        "message": "Requests to the ChatCompletions_Create Operation under Azure OpenAI API "
-        "version 2024-10-21 have exceeded token rate limit of your current OpenAI S0 pricing "
-        "tier. Please retry after 6 seconds.",
-    }
-}
-SERVER_ERROR = {  # docs/wire.md, 500
-    "error": {
-        "message": "The server had an error while processing your request. Sorry about that!",
-        "type": "server_error",
-        "param": None,
-        "code": None,
-    }
-}
-NOT_FOUND = {  # docs/wire.md, 404
-    "error": {
-        "code": "DeploymentNotFound",
-        "message": "The API deployment for this resource does not exist.",
-    }
-}
-UNAUTHORIZED = {  # docs/wire.md, 401
-    "error": {
-        "code": "401",
-        "message": "Access denied due to invalid subscription key or wrong API endpoint.",
-    }
-}
-FILTERED = {  # docs/wire.md, 400 prompt blocked
-    "error": {
-        "message": "The response was filtered due to the prompt triggering Azure OpenAI's "
-        "content management policy.",
-        "type": None,
-        "param": "prompt",
-        "code": "content_filter",
-        "status": 400,
-        "innererror": {
-            "code": "ResponsibleAIPolicyViolation",
-            "content_filter_result": {
-                "hate": {"filtered": False, "severity": "safe"},
-                "jailbreak": {"filtered": True, "detected": True},
-            },
-        },
-    }
-}
+# docs/wire.md, "Error bodies": Azure's bodies, kept once in the emulator's fixtures.
+THROTTLED = bodies.THROTTLED
+SERVER_ERROR = bodies.SERVER_ERROR
+NOT_FOUND = bodies.DEPLOYMENT_NOT_FOUND
+UNAUTHORIZED = bodies.UNAUTHORIZED
+FILTERED = bodies.PROMPT_FILTERED
 
 
 Reply = Callable[[httpx.Request], httpx.Response]
