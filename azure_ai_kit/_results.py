@@ -56,26 +56,36 @@ class Usage:
         """
         if usage is None:
             return cls()
-        prompt = _count(usage, "prompt_tokens") or _count(usage, "input_tokens")
-        completion = _count(usage, "completion_tokens") or _count(usage, "output_tokens")
-        total = _count(usage, "total_tokens") or prompt + completion
-        prompt_details = getattr(usage, "prompt_tokens_details", None) or getattr(
-            usage, "input_tokens_details", None
-        )
-        completion_details = getattr(usage, "completion_tokens_details", None) or getattr(
-            usage, "output_tokens_details", None
+        # Read the fields' values, not attributes: asking a pydantic model for a field it
+        # does not have (`prompt_tokens` on a Responses usage) raises, and that is slow.
+        data = _fields(usage)
+        prompt = _count(data, "prompt_tokens") or _count(data, "input_tokens")
+        completion = _count(data, "completion_tokens") or _count(data, "output_tokens")
+        total = _count(data, "total_tokens") or prompt + completion
+        prompt_details = data.get("prompt_tokens_details") or data.get("input_tokens_details")
+        completion_details = data.get("completion_tokens_details") or data.get(
+            "output_tokens_details"
         )
         return cls(
             prompt,
             completion,
             total,
-            _count(prompt_details, "cached_tokens"),
-            _count(completion_details, "reasoning_tokens"),
+            _count(_fields(prompt_details), "cached_tokens"),
+            _count(_fields(completion_details), "reasoning_tokens"),
         )
 
 
-def _count(obj: Any, name: str) -> int:
-    value = getattr(obj, name, None) if obj is not None else None
+def _fields(obj: Any) -> dict[str, Any]:
+    if obj is None:
+        return {}
+    if isinstance(obj, dict):
+        return obj
+    values = getattr(obj, "__dict__", None)
+    return values if isinstance(values, dict) else {}
+
+
+def _count(data: dict[str, Any], name: str) -> int:
+    value = data.get(name)
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
