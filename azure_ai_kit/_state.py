@@ -29,6 +29,8 @@ logger = logging.getLogger("azure_ai_kit")
 
 #: A bucket's horizon: a full token bucket is one minute of quota (Azure's TPM).
 WINDOW = 60.0
+#: Seconds of requests that may go at once: Azure counts RPM over 1 s windows too.
+BURST = 1.0
 _BUCKET_TTL = 2 * WINDOW + 10  # past this a bucket is full again; forgetting it changes nothing
 
 
@@ -144,15 +146,15 @@ def _book(
     request_seconds: float,
 ) -> tuple[float, float, float]:
     # GCRA: the token bucket admits while its TAT stays within one WINDOW of the start; the
-    # request bucket has no burst (one request per 60/RPM s), which keeps every 1 s and 10 s
-    # window under Azure's RPM/60 and RPM/6.
+    # request bucket lets one second's requests (RPM/60, what Azure's 1 s window admits) go at
+    # once, then one per 60/RPM s: spacing every request would delay a burst Azure accepts.
     start = max(now, not_before)
     if token_seconds > 0:
         start = max(start, tokens_tat + min(token_seconds, WINDOW) - WINDOW)
         tokens_tat = max(tokens_tat, start) + token_seconds
     if request_seconds > 0:
-        start = max(start, requests_tat)
-        requests_tat = start + request_seconds
+        start = max(start, requests_tat + min(request_seconds, BURST) - BURST)
+        requests_tat = max(requests_tat, start) + request_seconds
     return start, tokens_tat, requests_tat
 
 
@@ -165,13 +167,13 @@ local tt = tonumber(redis.call('GET', KEYS[1]) or '-1e18')
 local tr = tonumber(redis.call('GET', KEYS[2]) or '-1e18')
 local start = math.max(now, nb)
 if ts > 0 then start = math.max(start, tt + math.min(ts, 60) - 60) end
-if rs > 0 then start = math.max(start, tr) end
+if rs > 0 then start = math.max(start, tr + math.min(rs, 1) - 1) end
 if start > latest then return {string.format('%.6f', start), 0} end
 if ts > 0 then
   redis.call('SET', KEYS[1], string.format('%.6f', math.max(tt, start) + ts), 'PX', ARGV[6])
 end
 if rs > 0 then
-  redis.call('SET', KEYS[2], string.format('%.6f', start + rs), 'PX', ARGV[6])
+  redis.call('SET', KEYS[2], string.format('%.6f', math.max(tr, start) + rs), 'PX', ARGV[6])
 end
 return {string.format('%.6f', start), 1}
 """
