@@ -76,10 +76,13 @@ class Watch(_Base):
     def stop(self) -> None:
         """The stream is done (or closed by its reader): stop watching it."""
         _THREAD.discard(self)
+        self._stream = None  # its heap entry may outlive it: do not keep the response alive
 
     def fire(self, reason: str) -> None:
-        self.fired = reason
-        self._stream.response.close()  # the blocked read raises at once
+        stream = self._stream
+        if stream is not None:
+            self.fired = reason
+            stream.response.close()  # the blocked read raises at once
 
     def stalled(self) -> StreamFailed | None:
         """The error to raise instead of the read's own, when the watch closed the stream."""
@@ -109,7 +112,10 @@ class _WatchThread:
 
     def discard(self, watch: Watch) -> None:
         with self._cond:
-            self._watches.discard(watch)  # its heap entry is dropped when it comes up
+            self._watches.discard(watch)  # its heap entry is dropped when it comes up, or:
+            if len(self._heap) > 2 * len(self._watches) + 64:  # many short streams: compact
+                self._heap = [entry for entry in self._heap if entry[2] in self._watches]
+                heapq.heapify(self._heap)
 
     def _run(self) -> None:
         while True:

@@ -169,3 +169,18 @@ async def test_async_keepalives_before_any_content_end_the_attempt(server: Any) 
         await client.stream_chat("hi").text()
     assert time.monotonic() - started < 2.0
     await client.close()
+
+
+def test_finished_watches_neither_pile_up_nor_keep_their_streams() -> None:
+    from azure_ai_kit import _watchdog
+
+    class Stream:
+        response = None
+
+    watches = []
+    for _ in range(500):  # many short streams, each done long before its timeout
+        watch = _watchdog.Watch.start(Stream(), idle=60.0, remaining=60.0)
+        watch.stop()
+        watches.append(watch)
+    assert all(w._stream is None for w in watches)
+    assert len(_watchdog._THREAD._heap) <= 64 + 1
