@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 import openai
@@ -39,29 +40,30 @@ def http(emu: Emulator) -> Iterator[httpx.Client]:
         yield client
 
 
-@pytest.fixture
-def client(emu: Emulator) -> Iterator[openai.AzureOpenAI]:
+@contextmanager
+def classic(emu: Emulator, api_version: str) -> Iterator[openai.AzureOpenAI]:
+    """Plain openai on the classic route at `api_version`, over the in-process transport."""
     with httpx.Client(transport=emu.transport()) as http_client:
         yield openai.AzureOpenAI(
             azure_endpoint=emu.endpoint,
             api_key="emulator-key",
-            api_version=API_VERSION,
+            api_version=api_version,
             http_client=http_client,
             max_retries=0,
         )
+
+
+@pytest.fixture
+def client(emu: Emulator) -> Iterator[openai.AzureOpenAI]:
+    with classic(emu, API_VERSION) as c:
+        yield c
 
 
 @pytest.fixture
 def preview(emu: Emulator) -> Iterator[openai.AzureOpenAI]:
     """Plain openai on the classic route with the newest dated preview (gpt-image-1 needs it)."""
-    with httpx.Client(transport=emu.transport()) as http_client:
-        yield openai.AzureOpenAI(
-            azure_endpoint=emu.endpoint,
-            api_key="emulator-key",
-            api_version="2025-04-01-preview",
-            http_client=http_client,
-            max_retries=0,
-        )
+    with classic(emu, "2025-04-01-preview") as c:
+        yield c
 
 
 @pytest.fixture

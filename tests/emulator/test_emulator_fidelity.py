@@ -12,20 +12,14 @@ import pytest
 
 from azure_ai_kit.emulator import Emulator
 
-from .conftest import KEY, USER, chat_path
+from .conftest import KEY, USER, chat_path, classic
 
 
 @pytest.fixture
 def old(emu: Emulator) -> Iterator[openai.AzureOpenAI]:
     """2024-06-01: the last GA before `stream_options` and `max_completion_tokens`."""
-    with httpx.Client(transport=emu.transport()) as http_client:
-        yield openai.AzureOpenAI(
-            azure_endpoint=emu.endpoint,
-            api_key="emulator-key",
-            api_version="2024-06-01",
-            http_client=http_client,
-            max_retries=0,
-        )
+    with classic(emu, "2024-06-01") as c:
+        yield c
 
 
 MAX_TOKENS_REFUSED = {
