@@ -9,6 +9,7 @@ chat and the Responses API is the folder (`_streams.ChatFolder`, `_responses.Res
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from time import monotonic
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -59,10 +60,11 @@ class AsyncStream(StreamBase[R, C]):
         try:
             # The events the attempt read first, then the rest from the same iterator.
             first, self._first = self._first, ()
+            watch.progress()  # content arrived: from now on only the gaps between chunks count
             for event in first:
                 yield add(event)
             async for event in self._chunks:
-                watch.progress()
+                watch.seen = monotonic()  # alive; inline, as a call per chunk costs
                 yield add(event)
         except (Exception, AsyncWatch.interrupt) as exc:
             stalled = watch.stalled()

@@ -64,6 +64,8 @@ def build_messages(prompt: str | Sequence[Mapping[str, Any]], system: str | None
                 "messages is empty; pass a prompt string or at least one message"
             )
         for index, message in enumerate(messages):
+            if type(message) is dict:  # the common case, spared the ABC check below
+                continue
             if not isinstance(message, Mapping) and not hasattr(message, "model_dump"):
                 raise InvalidRequestError(
                     f"messages[{index}] is a {type(message).__name__}, not a message; each "
@@ -89,7 +91,10 @@ def request_options(operation: str, kwargs: Mapping[str, Any], **named: Any) -> 
     Checked before any request: counts (`max_tokens`, `n`, …) are positive integers, and
     `chat()` refuses `stream=True` (that is `stream_chat()`). Raises `InvalidRequestError`.
     """
-    options = {**given(**named), **kwargs}
+    options = {name: value for name, value in named.items() if value is not None}
+    options.update(kwargs)
+    if not options:  # the common case: nothing to check
+        return options
     if operation == "chat" and options.get("stream"):
         raise InvalidRequestError(
             "chat() does not stream; use client.stream_chat(…) and iterate over it"

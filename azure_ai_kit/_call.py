@@ -12,11 +12,12 @@ import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
 
+from . import _telemetry
 from ._deployment import Deployment
 from ._errors_map import Classified, classify
 from ._exceptions import AzureAIKitError, ContentFilteredError, RateLimitedError
 from ._pacing import Pacer, describe_wait
-from ._results import Attempt, Served, Usage
+from ._results import Attempt, Served, Usage, built
 from ._retry import RetryPolicy
 from ._routing import Router
 from ._telemetry import CallTrace
@@ -36,6 +37,21 @@ class CallState:
     (`max_tokens` on a reasoning model) and says whether anything changed; if so the
     attempt is resent at once, on the same deployment.
     """
+
+    # What every call starts with, as class attributes: a call sets only what it changes
+    # (a dozen attribute stores per call saved on the hot path).
+    booked: tuple[Deployment, float] | None = None  # quota booked: where, from when
+    late: float | None = None  # the wait for quota, when it ends past the deadline
+    last: Classified | None = None
+    next: Deployment | None = None  # decided by next_wait, taken by choose
+    previous: Deployment | None = None
+    wait = 0.0  # the wait before the coming attempt, reported on its Attempt
+    tries = 0  # attempts begun, including those that found every deployment cooling
+    failures = 0  # consecutive 5xx/timeouts/connection errors in this call
+    refreshed: frozenset[int] = frozenset()  # deployments whose token was refreshed
+    served: Served | None = None
+    deployment: Deployment | None = None  # the one that answered
+    trace: CallTrace | None = None  # the call's telemetry, when OpenTelemetry is configured
 
     def __init__(
         self,
@@ -63,21 +79,10 @@ class CallState:
         self.operation = operation
         self.pacer = pacer
         self._cost = cost  # the request's admission estimate in tokens, or how to make it
-        self.booked: tuple[Deployment, float] | None = None  # quota booked: where, from when
-        self.late: float | None = None  # the wait for quota, when it ends past the deadline
-        self.started = clock()
+        self.started = self.attempt_started = clock()
         self.attempts: list[Attempt] = []
-        self.last: Classified | None = None
-        self.next: Deployment | None = None  # decided by next_wait, taken by choose
-        self.previous: Deployment | None = None
-        self.attempt_started = self.started
-        self.wait = 0.0  # the wait before the coming attempt, reported on its Attempt
-        self.tries = 0  # attempts begun, including those that found every deployment cooling
-        self.failures = 0  # consecutive 5xx/timeouts/connection errors in this call
-        self.refreshed: set[int] = set()
-        self.served: Served | None = None
-        self.deployment: Deployment | None = None  # the one that answered
-        self.trace = CallTrace(operation, label)
+        if _telemetry.enabled():
+            self.trace = CallTrace(operation, label)
 
     # --- the loop's questions -------------------------------------------------------------
     def choose(self) -> Deployment | None:
@@ -104,8 +109,9 @@ class CallState:
                     self.last = Classified(error, "throttled", None, choice)
                 return None
             deployment = choice
-        reason = self.attempts[-1].error if self.attempts else None
-        self.trace.attempt_started(deployment, len(self.attempts) + 1, reason)
+        if self.trace is not None:
+            reason = self.attempts[-1].error if self.attempts else None
+            self.trace.attempt_started(deployment, len(self.attempts) + 1, reason)
         self.attempt_started = self.clock()
         return deployment
 
@@ -162,19 +168,24 @@ class CallState:
         self.router.record_success(
             deployment,
             started=self.attempt_started,
-            remaining_tokens=_count(wanted.get("x-ratelimit-remaining-tokens")),
-            remaining_requests=_count(wanted.get("x-ratelimit-remaining-requests")),
+            remaining_tokens=_count(wanted, "x-ratelimit-remaining-tokens"),
+            remaining_requests=_count(wanted, "x-ratelimit-remaining-requests"),
         )
-        self.attempts.append(Attempt(deployment.id, 200, None, self._waited()))
-        self.served = served = Served(
-            deployment.name,
-            deployment.endpoint,
-            wanted.get("x-ms-region"),
-            wanted.get("apim-request-id") or wanted.get("x-request-id"),
-            tuple(self.attempts),
+        self.attempts.append(Attempt(deployment.id, 200, None, self.wait))
+        self.wait = 0.0
+        self.served = served = built(
+            Served,
+            {
+                "deployment": deployment.name,
+                "endpoint": deployment.endpoint,
+                "region": wanted.get("x-ms-region"),
+                "request_id": wanted.get("apim-request-id") or wanted.get("x-request-id"),
+                "attempts": tuple(self.attempts),
+            },
         )
         self.deployment = deployment
-        self.trace.attempt_ended(200, None, served.region)
+        if self.trace is not None:
+            self.trace.attempt_ended(200, None, served.region)
         if logger.isEnabledFor(logging.DEBUG):  # spare the header copy on the hot path
             logger.debug("%s: %s answered 200 %s", self.label, deployment.id, safe_headers(headers))
         return served
@@ -185,7 +196,8 @@ class CallState:
         self.last = c
         kind = type(c.error).__name__
         self.attempts.append(Attempt(deployment.id, c.status, kind, self._waited()))
-        self.trace.attempt_ended(c.status, kind, None)
+        if self.trace is not None:
+            self.trace.attempt_ended(c.status, kind, None)
         if c.signal == "throttled":
             retry_after = c.retry_after
             if retry_after is None:
@@ -218,7 +230,8 @@ class CallState:
 
     def ended(self, exc: BaseException) -> None:
         """The call left the loop with an exception: close its telemetry span (once)."""
-        self.trace.failed(exc)
+        if self.trace is not None:
+            self.trace.failed(exc)
 
     # --- how the call ends ------------------------------------------------------------------
     def error(self) -> AzureAIKitError:
@@ -242,21 +255,23 @@ class CallState:
         deployment = self.deployment
         usage = usage or Usage()
         self.ledger.record(deployment.id, deployment.name, self.label, usage)
-        self.trace.succeeded(
-            deployment=deployment,
-            region=self.served.region,
-            response_model=model,
-            input_tokens=usage.prompt_tokens,
-            output_tokens=usage.completion_tokens,
-            attempts=len(self.attempts),
-        )
+        if self.trace is not None:
+            self.trace.succeeded(
+                deployment=deployment,
+                region=self.served.region,
+                response_model=model,
+                input_tokens=usage.prompt_tokens,
+                output_tokens=usage.completion_tokens,
+                attempts=len(self.attempts),
+            )
 
     def stream_failed(self, error: BaseException) -> None:
         """A stream broke after content reached the caller (cut, stalled, failed in-band):
         the deployment failed as far as routing goes, like any failed attempt."""
         if self.deployment is not None and not isinstance(error, ContentFilteredError):
             self.router.record_failure(self.deployment, type(error).__name__)
-        self.trace.failed(error)
+        if self.trace is not None:
+            self.trace.failed(error)
 
     def remaining(self) -> float:
         """Seconds left before the call's deadline (never below a millisecond)."""
@@ -353,7 +368,7 @@ class CallState:
         key = id(deployment)
         if key in self.refreshed:
             return False
-        self.refreshed.add(key)
+        self.refreshed = self.refreshed | {key}
         return self.refresh(deployment)
 
 
@@ -392,22 +407,25 @@ _WANTED_RAW = {name.encode(): name for name in _WANTED}
 
 
 def _wanted(headers: Mapping[str, str]) -> dict[str, str]:
-    # One pass over the raw bytes, decoding only the few a success needs: each lookup on
-    # httpx's Headers scans them all and decoding every header costs more (hot path).
-    raw = getattr(headers, "raw", None)
-    if raw is None:
-        return {name.lower(): value for name, value in headers.items() if name.lower() in _WANTED}
-    return {
-        _WANTED_RAW[key]: value.decode("latin-1")
-        for name, value in raw
-        if (key := name.lower()) in _WANTED_RAW
-    }
+    # One pass, decoding only the few headers a success needs: each lookup on httpx's Headers
+    # scans them all, and decoding every header costs more (hot path). httpx and httpx2 keep
+    # (raw name, lower-case name, value) triples, which spares lower-casing each name here.
+    triples = getattr(headers, "_list", None)
+    if type(triples) is list:
+        try:
+            return {_WANTED_RAW[k]: v.decode("latin-1") for _, k, v in triples if k in _WANTED_RAW}
+        except (TypeError, ValueError, AttributeError):
+            pass  # another layout: read it as any mapping
+    return {name.lower(): value for name, value in headers.items() if name.lower() in _WANTED}
 
 
-def _count(value: str | None) -> int | None:
+def _count(headers: Mapping[str, str], name: str) -> int | None:
     """A quota header's count; `0` and `-1` mean "unknown" (docs/wire.md, "Response headers")."""
+    value = headers.get(name)
+    if value is None:
+        return None
     try:
-        number = int(value) if value is not None else None
+        number = int(value)
     except ValueError:
         return None
-    return number if number is not None and number > 0 else None
+    return number if number > 0 else None

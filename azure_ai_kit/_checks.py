@@ -35,8 +35,11 @@ def chat_completion(completion: Any) -> Any:
     if problem is None:
         if not isinstance(choices, list) or not choices:
             problem = "no choices"
-        elif any(getattr(c, "message", None) is None for c in choices):
-            problem = "a choice without a message"
+        else:
+            for choice in choices:
+                if getattr(choice, "message", None) is None:
+                    problem = "a choice without a message"
+                    break
     if problem is not None:
         raise MalformedResponse(problem)
     return completion

@@ -88,12 +88,12 @@ class Deployment:
         object.__setattr__(self, "aliases", tuple(self.aliases))
         object.__setattr__(self, "endpoint", self.endpoint.rstrip("/"))
 
-    @property
+    @cached_property  # read on every call; a deployment never changes
     def is_v1(self) -> bool:
         """True when this deployment is called through the v1 API (`/openai/v1/…`)."""
         return self.api_version == "v1" or self.endpoint.endswith(_V1_SUFFIX)
 
-    @property
+    @cached_property
     def resource_endpoint(self) -> str:
         """The endpoint without any `/openai/v1` suffix: `https://res.openai.azure.com`."""
         if self.endpoint.endswith(_V1_SUFFIX):

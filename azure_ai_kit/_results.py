@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 __all__ = [
     "Attempt",
@@ -31,6 +31,20 @@ __all__ = [
     "Usage",
     "write_atomic",
 ]
+
+T = TypeVar("T")
+
+
+def built(cls: type[T], values: dict[str, Any]) -> T:
+    """An instance of the frozen dataclass `cls` from the values of all its fields.
+
+    Results are built on every call, and a frozen dataclass's `__init__` pays one
+    `object.__setattr__` per field (15 for a `ChatResult`): filling the instance's
+    `__dict__` at once costs a third of that. `values` must name every field.
+    """
+    instance = object.__new__(cls)
+    instance.__dict__.update(values)
+    return instance
 
 
 @dataclass(frozen=True)
@@ -58,35 +72,52 @@ class Usage:
             return cls()
         # Read the fields' values, not attributes: asking a pydantic model for a field it
         # does not have (`prompt_tokens` on a Responses usage) raises, and that is slow.
-        data = _fields(usage)
-        prompt = _count(data, "prompt_tokens") or _count(data, "input_tokens")
-        completion = _count(data, "completion_tokens") or _count(data, "output_tokens")
-        total = _count(data, "total_tokens") or prompt + completion
-        prompt_details = data.get("prompt_tokens_details") or data.get("input_tokens_details")
-        completion_details = data.get("completion_tokens_details") or data.get(
-            "output_tokens_details"
+        get = _fields(usage).get
+        if get("prompt_tokens") is not None or get("input_tokens") is None:
+            p, c, p_details, c_details = _CHAT_USAGE
+        else:
+            p, c, p_details, c_details = _RESPONSES_USAGE
+        prompt, completion = _count(get(p)), _count(get(c))
+        return built(
+            cls,
+            {
+                "prompt_tokens": prompt,
+                "completion_tokens": completion,
+                "total_tokens": _count(get("total_tokens")) or prompt + completion,
+                "cached_tokens": _count(_fields(get(p_details)).get("cached_tokens")),
+                "reasoning_tokens": _count(_fields(get(c_details)).get("reasoning_tokens")),
+            },
         )
-        return cls(
-            prompt,
-            completion,
-            total,
-            _count(_fields(prompt_details), "cached_tokens"),
-            _count(_fields(completion_details), "reasoning_tokens"),
-        )
+
+
+#: Usage field names: chat completions', then the Responses API's.
+_CHAT_USAGE = (
+    "prompt_tokens",
+    "completion_tokens",
+    "prompt_tokens_details",
+    "completion_tokens_details",
+)
+_RESPONSES_USAGE = (
+    "input_tokens",
+    "output_tokens",
+    "input_tokens_details",
+    "output_tokens_details",
+)
+_NO_FIELDS: dict[str, Any] = {}
 
 
 def _fields(obj: Any) -> dict[str, Any]:
     if obj is None:
-        return {}
+        return _NO_FIELDS
     if isinstance(obj, dict):
         return obj
     values = getattr(obj, "__dict__", None)
     return values if isinstance(values, dict) else {}
 
 
-def _count(data: dict[str, Any], name: str) -> int:
-    value = data.get(name)
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+def _count(value: Any) -> int:
+    # `type() is int` also turns away bools (and is one check, on the hot path).
+    return value if type(value) is int and value > 0 else 0
 
 
 @dataclass(frozen=True)
@@ -179,9 +210,9 @@ class ContentFilterReport:
             return None
         error = data.get("error")
         message = None
-        if isinstance(error, Mapping):
+        if error is not None and isinstance(error, Mapping):
             message = str(error.get("message") or error.get("code") or "content filter error")
-        return cls(categories=_LazyCategories(data), error=message)
+        return built(cls, {"categories": _LazyCategories(data), "error": message})
 
 
 def prompt_filter_from(extra: Mapping[str, Any] | None) -> ContentFilterReport | None:
@@ -219,6 +250,16 @@ class Served:
     def parts(self) -> tuple[str, str, str | None, str | None, tuple[Attempt, ...]]:
         """The served fields in order, to start any result type with them."""
         return self.deployment, self.endpoint, self.region, self.request_id, self.attempts
+
+    def values(self) -> dict[str, Any]:
+        """The served fields by name, to start any result type with them (see `built`)."""
+        return {
+            "deployment": self.deployment,
+            "endpoint": self.endpoint,
+            "region": self.region,
+            "request_id": self.request_id,
+            "attempts": self.attempts,
+        }
 
 
 @dataclass(frozen=True)
@@ -267,17 +308,21 @@ class ChatResult(Served):
     ) -> ChatResult:
         """A result from its choices (ordered by index); the first one gives `text` & co."""
         first = choices[0] if choices else Choice()
-        return cls(
-            *served.parts(),
-            text=first.text,
-            finish_reason=first.finish_reason,
-            usage=usage,
-            model=model,
-            prompt_filter=prompt_filter,
-            completion_filter=first.content_filter,
-            choices=tuple(choices),
-            raw=raw,
-            refusal=refusal,
+        return built(
+            cls,
+            {
+                **served.values(),
+                "text": first.text,
+                "finish_reason": first.finish_reason,
+                "usage": usage,
+                "model": model,
+                "prompt_filter": prompt_filter,
+                "completion_filter": first.content_filter,
+                "choices": tuple(choices),
+                "raw": raw,
+                "parsed": None,
+                "refusal": refusal,
+            },
         )
 
     @property
@@ -443,11 +488,14 @@ def chat_result(completion: Any, served: Served) -> ChatResult:
     if len(raw_choices) > 1:  # n > 1: Azure may answer them in any order
         raw_choices = sorted(raw_choices, key=lambda c: c.index or 0)
     choices = [
-        Choice(
-            int(c.index or 0),
-            (c.message.content or "") if c.message is not None else "",
-            c.finish_reason,
-            completion_filter_from(c.model_extra),
+        built(
+            Choice,
+            {
+                "index": int(c.index or 0),
+                "text": (c.message.content or "") if c.message is not None else "",
+                "finish_reason": c.finish_reason,
+                "content_filter": completion_filter_from(c.model_extra),
+            },
         )
         for c in raw_choices
     ]

@@ -230,7 +230,7 @@ class Router:
         """
         with self._lock:
             now = self._clock()
-            h = self._get(deployment)
+            h = self._health.get(deployment) or self._get(deployment)
             fresh = started is None or started > h.throttled_at
             h.failures, h.needs_probe, h.probing = 0, False, False
             if fresh or now >= h.throttled_until:
@@ -243,7 +243,8 @@ class Router:
                     h.remaining_tokens = remaining_tokens
                 if remaining_requests is not None:
                     h.remaining_requests = remaining_requests
-            self._changed(deployment, h, now)
+            if h.tiers:
+                self._changed(deployment, h, now)
 
     def record_throttled(
         self, deployment: Deployment, retry_after: float | None, *, error: str = "429"
@@ -361,8 +362,8 @@ class Router:
         # The common single-deployment case, on the hot path: same rules, no tiers to build.
         with self._lock:
             now = self._clock()
-            h = self._get(deployment)
-            if h.available(now):
+            h = self._health.get(deployment) or self._get(deployment)
+            if now >= h.until and not h.probing:  # h.available(now), inline on the hot path
                 if h.needs_probe:
                     self._handed_out(deployment, h, now)
                 return deployment

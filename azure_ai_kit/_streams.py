@@ -57,8 +57,8 @@ class _Choice:
         self.report: dict[str, Any] | None = None  # worst annotation per category so far
         self.last_report: Any = None  # the previous chunk's, to skip repeats cheaply
 
-    def annotate(self, raw: Mapping[str, Any]) -> None:
-        if raw is self.last_report or raw == self.last_report:
+    def annotate(self, raw: Any) -> None:
+        if not isinstance(raw, Mapping):
             return
         self.last_report = raw
         if self.report is None:
@@ -87,10 +87,12 @@ class ChatFolder:
                 raise ServiceError(f"the stream reported an error: {extra['error']}")
             if self.prompt_filter is None:
                 self.prompt_filter = prompt_filter_from(extra)
-        if chunk.model:
-            self.model = chunk.model
-        if chunk.usage is not None:
-            self.usage = Usage.from_openai(chunk.usage)
+        model = chunk.model
+        if model:
+            self.model = model
+        usage = chunk.usage
+        if usage is not None:
+            self.usage = Usage.from_openai(usage)
         text, finish, index = "", None, 0
         for choice in chunk.choices:
             index = choice.index or 0
@@ -100,14 +102,17 @@ class ChatFolder:
             extra_choice = choice.model_extra
             if extra_choice:
                 raw = extra_choice.get("content_filter_results")
-                if isinstance(raw, Mapping):
+                # Azure repeats one report on most chunks: an equal one is skipped at once.
+                if raw is not None and raw != state.last_report:
                     state.annotate(raw)
             delta = choice.delta
-            text = (delta.content or "") if delta is not None else ""
-            if text:
-                state.parts.append(text)
-            elif delta is not None and delta.refusal:
-                state.refusal.append(delta.refusal)
+            text = ""
+            if delta is not None:
+                text = delta.content or ""
+                if text:
+                    state.parts.append(text)
+                elif delta.refusal:
+                    state.refusal.append(delta.refusal)
             finish = choice.finish_reason
             if finish:
                 state.finish_reason = finish

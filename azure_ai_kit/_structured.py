@@ -132,7 +132,7 @@ def structured_format(options: dict[str, Any]) -> type[pydantic.BaseModel] | Non
     """Turn a pydantic model passed as chat's `response_format` into its strict JSON schema
     (in `options`, in place) and return the model; None when it is anything else."""
     model = options.get("response_format")
-    if not (isinstance(model, type) and issubclass(model, pydantic.BaseModel)):
+    if model is None or not (isinstance(model, type) and issubclass(model, pydantic.BaseModel)):
         return None
     options["response_format"] = chat_response_format(model)
     return model

@@ -149,7 +149,10 @@ class UsageLedger:
     def record(self, deployment_id: str, deployment_name: str, alias: str, usage: Usage) -> None:
         """Add one call and its tokens."""
         with self._lock:
-            tally = self._tallies.setdefault((deployment_id, deployment_name, alias), _Tally())
+            key = (deployment_id, deployment_name, alias)
+            tally = self._tallies.get(key)
+            if tally is None:
+                tally = self._tallies[key] = _Tally()
             tally.calls += 1
             tally.prompt += usage.prompt_tokens
             tally.completion += usage.completion_tokens

@@ -93,6 +93,23 @@ def test_results_are_immutable():
         result.text = "y"  # type: ignore[misc]
 
 
+def test_a_converted_result_is_the_dataclass_it_claims_to_be(make_client):
+    """Results are filled without their `__init__` on the hot path: every field must be there,
+    equal to what the constructor would give, and still frozen, hashable and replaceable."""
+    client, _ = make_client(ok(chat_completion("hello")))
+    result = client.chat("hi")
+    names = [f.name for f in dataclasses.fields(ChatResult)]
+    assert sorted(vars(result)) == sorted(names)
+    assert result == ChatResult(**{name: getattr(result, name) for name in names})
+    for part in (result.usage, result.choices[0], result.prompt_filter, result.completion_filter):
+        cls = type(part)
+        assert part == cls(**{f.name: getattr(part, f.name) for f in dataclasses.fields(cls)})
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.text = "y"  # type: ignore[misc]
+    assert dataclasses.replace(result, text="y").text == "y"
+    assert hash(result.usage) == hash(Usage(*dataclasses.astuple(result.usage)))
+
+
 def test_tool_calls_are_read_from_the_raw_completion(make_client):
     body = chat_completion("")
     body["choices"][0]["finish_reason"] = "tool_calls"
