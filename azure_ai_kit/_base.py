@@ -91,8 +91,10 @@ def request_options(operation: str, kwargs: Mapping[str, Any], **named: Any) -> 
     Checked before any request: counts (`max_tokens`, `n`, …) are positive integers, and
     `chat()` refuses `stream=True` (that is `stream_chat()`). Raises `InvalidRequestError`.
     """
-    options = {name: value for name, value in named.items() if value is not None}
-    options.update(kwargs)
+    options = dict(kwargs)
+    for name, value in named.items():
+        if value is not None:
+            options.setdefault(name, value)  # an explicit keyword argument wins
     if not options:  # the common case: nothing to check
         return options
     if operation == "chat" and options.get("stream"):

@@ -412,10 +412,15 @@ def _wanted(headers: Mapping[str, str]) -> dict[str, str]:
     # (raw name, lower-case name, value) triples, which spares lower-casing each name here.
     triples = getattr(headers, "_list", None)
     if type(triples) is list:
+        wanted = {}
         try:
-            return {_WANTED_RAW[k]: v.decode("latin-1") for _, k, v in triples if k in _WANTED_RAW}
+            for _, name, value in triples:
+                if name in _WANTED_RAW:
+                    wanted[_WANTED_RAW[name]] = value.decode("latin-1")
         except (TypeError, ValueError, AttributeError):
             pass  # another layout: read it as any mapping
+        else:
+            return wanted
     return {name.lower(): value for name, value in headers.items() if name.lower() in _WANTED}
 
 

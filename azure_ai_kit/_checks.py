@@ -20,7 +20,7 @@ def _problem(value: Any, kind: str) -> str | None:
     if isinstance(value, (str, bytes)):
         text = value[:60] if isinstance(value, str) else value[:60].decode("utf-8", "replace")
         return f"a {kind} expected, got text: {text.strip()!r}"
-    extra = getattr(value, "model_extra", None)
+    extra = getattr(value, "__pydantic_extra__", None)  # `model_extra`, without a call
     if extra and "error" in extra:
         error = extra["error"]
         message = error.get("message") if isinstance(error, Mapping) else error

@@ -142,12 +142,14 @@ class Pacer:
         """Take the quota from Azure's `x-ratelimit-*` headers, and drain the token bucket
         when Azure reports fewer tokens left than it holds (other clients spend it too)."""
         limits = self._limits[deployment]
-        if deployment.tpm is None:
-            learned = _positive_int(headers.get("x-ratelimit-limit-tokens"))
+        limit = headers.get("x-ratelimit-limit-tokens")
+        if limit is not None and deployment.tpm is None:
+            learned = _positive_int(limit)
             if learned is not None:
                 limits[0] = learned
-        if deployment.rpm is None:
-            learned = _positive_int(headers.get("x-ratelimit-limit-requests"))
+        limit = headers.get("x-ratelimit-limit-requests")
+        if limit is not None and deployment.rpm is None:
+            learned = _positive_int(limit)
             if learned is not None:
                 limits[1] = learned
         if limits[0] or limits[1]:

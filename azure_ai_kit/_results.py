@@ -106,6 +106,11 @@ _RESPONSES_USAGE = (
 _NO_FIELDS: dict[str, Any] = {}
 
 
+def _count(value: Any) -> int:
+    # `type() is int` also turns away bools (and is one check, on the hot path).
+    return value if type(value) is int and value > 0 else 0
+
+
 def _fields(obj: Any) -> dict[str, Any]:
     if obj is None:
         return _NO_FIELDS
@@ -113,11 +118,6 @@ def _fields(obj: Any) -> dict[str, Any]:
         return obj
     values = getattr(obj, "__dict__", None)
     return values if isinstance(values, dict) else {}
-
-
-def _count(value: Any) -> int:
-    # `type() is int` also turns away bools (and is one check, on the hot path).
-    return value if type(value) is int and value > 0 else 0
 
 
 @dataclass(frozen=True)
@@ -251,16 +251,6 @@ class Served:
         """The served fields in order, to start any result type with them."""
         return self.deployment, self.endpoint, self.region, self.request_id, self.attempts
 
-    def values(self) -> dict[str, Any]:
-        """The served fields by name, to start any result type with them (see `built`)."""
-        return {
-            "deployment": self.deployment,
-            "endpoint": self.endpoint,
-            "region": self.region,
-            "request_id": self.request_id,
-            "attempts": self.attempts,
-        }
-
 
 @dataclass(frozen=True)
 class Choice:
@@ -311,7 +301,11 @@ class ChatResult(Served):
         return built(
             cls,
             {
-                **served.values(),
+                "deployment": served.deployment,
+                "endpoint": served.endpoint,
+                "region": served.region,
+                "request_id": served.request_id,
+                "attempts": served.attempts,
                 "text": first.text,
                 "finish_reason": first.finish_reason,
                 "usage": usage,
@@ -487,18 +481,16 @@ def chat_result(completion: Any, served: Served) -> ChatResult:
     raw_choices = completion.choices or ()
     if len(raw_choices) > 1:  # n > 1: Azure may answer them in any order
         raw_choices = sorted(raw_choices, key=lambda c: c.index or 0)
-    choices = [
-        built(
-            Choice,
-            {
-                "index": int(c.index or 0),
-                "text": (c.message.content or "") if c.message is not None else "",
-                "finish_reason": c.finish_reason,
-                "content_filter": completion_filter_from(c.model_extra),
-            },
-        )
-        for c in raw_choices
-    ]
+    choices = []
+    for c in raw_choices:
+        choice = {
+            "index": int(c.index or 0),
+            "text": (c.message.content or "") if c.message is not None else "",
+            "finish_reason": c.finish_reason,
+            # pydantic's `model_extra`, read without the property's call
+            "content_filter": completion_filter_from(c.__pydantic_extra__),
+        }
+        choices.append(built(Choice, choice))
     first = raw_choices[0] if raw_choices else None
     message = first.message if first is not None else None
     return ChatResult.from_choices(
@@ -506,7 +498,7 @@ def chat_result(completion: Any, served: Served) -> ChatResult:
         choices,
         usage=Usage.from_openai(completion.usage),
         model=completion.model or None,
-        prompt_filter=prompt_filter_from(completion.model_extra),
+        prompt_filter=prompt_filter_from(completion.__pydantic_extra__),
         raw=completion,
         refusal=getattr(message, "refusal", None) or None,
     )

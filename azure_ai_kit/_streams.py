@@ -81,7 +81,8 @@ class ChatFolder:
         self.prompt_filter: ContentFilterReport | None = None
 
     def add(self, chunk: Any) -> ChatChunk:
-        extra = chunk.model_extra
+        # pydantic's `model_extra` is a property around this attribute: a call per chunk saved.
+        extra = chunk.__pydantic_extra__
         if extra:
             if "error" in extra:
                 raise ServiceError(f"the stream reported an error: {extra['error']}")
@@ -99,7 +100,7 @@ class ChatFolder:
             state = self.choices.get(index)
             if state is None:
                 state = self.choices[index] = _Choice()
-            extra_choice = choice.model_extra
+            extra_choice = choice.__pydantic_extra__
             if extra_choice:
                 raw = extra_choice.get("content_filter_results")
                 # Azure repeats one report on most chunks: an equal one is skipped at once.
