@@ -93,13 +93,15 @@ class _WatchThread:
     """One daemon thread that wakes at the earliest due watch; started on first use."""
 
     def __init__(self) -> None:
-        self._cond = threading.Condition()
+        # Streams enter the plain lock (C-level `with`); only the thread waits on the condition.
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
         self._watches: set[Watch] = set()
         self._heap: list[tuple[float, int, Watch]] = []
         self._thread: threading.Thread | None = None
 
     def add(self, watch: Watch) -> None:
-        with self._cond:
+        with self._lock:
             self._watches.add(watch)
             heapq.heappush(self._heap, (watch.due(), id(watch), watch))
             if self._thread is None:
@@ -111,7 +113,7 @@ class _WatchThread:
                 self._cond.notify()
 
     def discard(self, watch: Watch) -> None:
-        with self._cond:
+        with self._lock:
             self._watches.discard(watch)  # its heap entry is dropped when it comes up, or:
             if len(self._heap) > 2 * len(self._watches) + 64:  # many short streams: compact
                 self._heap = [entry for entry in self._heap if entry[2] in self._watches]
