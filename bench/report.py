@@ -98,6 +98,9 @@ class Report:
             "within 0.05 %) is the instruction count per call, per chunk and the peak memory in",
             "[benchmarks-instructions.md](benchmarks-instructions.md)",
             "(`python -m bench.instructions`, callgrind; about a minute, not in `make bench`).",
+            "Why the timed ratios sit above the instruction ratios (cache misses: openai's",
+            "own work evicts the kit's code and objects between calls) is counted in",
+            "[benchmarks-cache.md](benchmarks-cache.md) (`python -m bench.cachesim`).",
         ]
         return lines
 
