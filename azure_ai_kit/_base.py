@@ -44,16 +44,16 @@ def build_messages(prompt: str | Sequence[Mapping[str, Any]], system: str | None
     """
     if isinstance(prompt, str):
         messages: list[Any] = [{"role": "user", "content": prompt}]
-    elif isinstance(prompt, (bytes, bytearray, memoryview)):
+    elif type(prompt) is not list and isinstance(prompt, (bytes, bytearray, memoryview)):
         raise InvalidRequestError(
             "prompt is bytes; decode it first, e.g. chat(data.decode('utf-8'))"
         )
-    elif isinstance(prompt, Mapping):
+    elif type(prompt) is not list and isinstance(prompt, Mapping):  # a list: no ABC checks
         raise InvalidRequestError(
             "prompt is a single message dict; pass a list of messages, e.g. "
             "chat([{'role': 'user', 'content': '…'}]), or the text as a string"
         )
-    elif not isinstance(prompt, Sequence):
+    elif type(prompt) is not list and not isinstance(prompt, Sequence):
         raise InvalidRequestError(
             f"prompt must be a string or a list of messages; got {type(prompt).__name__}"
         )

@@ -47,6 +47,9 @@ class Folder(Protocol[R, C]):
         """The result the caller gets (parsed, remembered), or raise a kit error."""
 
 
+_NO_USAGE = Usage()  # until the usage chunk: shared, as it is immutable
+
+
 class _Choice:
     __slots__ = ("finish_reason", "last_report", "parts", "refusal", "report")
 
@@ -58,7 +61,7 @@ class _Choice:
         self.last_report: Any = None  # the previous chunk's, to skip repeats cheaply
 
     def annotate(self, raw: Any) -> None:
-        if not isinstance(raw, Mapping):
+        if type(raw) is not dict and not isinstance(raw, Mapping):  # dict: no ABC check
             return
         self.last_report = raw
         if self.report is None:
@@ -76,7 +79,7 @@ class ChatFolder:
     def __init__(self, structured: Callable[[ChatResult], ChatResult] | None = None) -> None:
         self.structured = structured
         self.choices: dict[int, _Choice] = {}
-        self.usage = Usage()
+        self.usage = _NO_USAGE
         self.model: str | None = None
         self.prompt_filter: ContentFilterReport | None = None
 
