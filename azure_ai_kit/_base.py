@@ -193,11 +193,6 @@ def embedding_input(texts: str | Iterable[str]) -> str | list[str]:
     return items
 
 
-def given(**options: Any) -> dict[str, Any]:
-    """The options that were given (not None), for passing on to `openai`."""
-    return {name: value for name, value in options.items() if value is not None}
-
-
 class ClientBase:
     """Everything the twins share that does no I/O."""
 
