@@ -235,7 +235,7 @@ def _builders(
 
 def run(
     *,
-    repetitions: int = 11,
+    repetitions: int = 21,
     batch_seconds: float = 0.15,
     memory_seconds: float = 1.5,
     clients: set[str] | None = None,

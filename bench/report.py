@@ -65,6 +65,10 @@ class Report:
     seconds: float
     routing: str = ""  # the markdown table of `bench.routing`
 
+    def pairs(self) -> int:
+        """How many paired batches each per-call ratio is the median of."""
+        return max((len(r.ratios) for mode in self.overhead for r in mode.rows), default=0)
+
     def targets(self) -> list[str]:
         fair_import = next(r for r in self.imports if r.statement.startswith("from"))
         pool = self.goodput[0]
@@ -92,10 +96,11 @@ class Report:
             f"| failover adds < {TARGET_FAILOVER_MS:.0f} ms | {self.failover.added_ms:.2f} ms "
             f"| {_met(self.failover.added_ms < TARGET_FAILOVER_MS)} |",
             "",
-            "The per-call ratios are medians of paired batches (kit batch ÷ the openai batch",
-            "timed next to it); min and max show how far single pairs strayed on this shared",
-            "two-core VM. The repeatable measure of the per-call target (two runs agree to",
-            "within 0.05 %) is the instruction count per call, per chunk and the peak memory in",
+            f"The per-call ratios are medians of {self.pairs()} paired batches (kit batch ÷ the",
+            "openai batch timed next to it); min and max show how far single pairs strayed on",
+            "this shared two-core VM. The repeatable measure of the per-call target (two runs",
+            "agree to within 0.05 %) is the instruction count per call, per chunk and the peak",
+            "memory in",
             "[benchmarks-instructions.md](benchmarks-instructions.md)",
             "(`python -m bench.instructions`, callgrind; about a minute, not in `make bench`).",
             "Why the timed ratios sit above the instruction ratios (cache misses: openai's",
