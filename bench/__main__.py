@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
 
     quick = args.quick
     log("import time …")
-    import_rows = imports.run(repetitions=3 if quick else 9)
+    import_rows = imports.run(repetitions=3 if quick else 15)
     log("per-call overhead …")
     if quick:
         overhead_rows = overhead.run(repetitions=3, batch_seconds=0.03, memory_seconds=0.2)
