@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["LONG_CHUNKS", "ROWS", "Spec", "events", "main", "measure"]
+__all__ = ["LONG_CHUNKS", "ROWS", "Spec", "counted", "events", "main", "measure"]
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks-instructions.md"
 CLIENTS = ("openai", "azure-ai-kit")
@@ -180,18 +180,16 @@ def events(pid: str) -> dict[str, int]:
     return counts
 
 
-def _total(pid: str) -> int:
-    """Instructions counted so far in the callgrind process `pid` (all threads)."""
-    return events(pid).get("Ir", 0)
-
-
-def _count(client: str, api: str, quick: bool) -> dict[str, int]:
-    """Instructions counted per row, in one callgrind process for `client` and `api`."""
+def counted(
+    workload: list[str], *, options: tuple[str, ...] = (), seed: int = 0
+) -> dict[str, dict[str, int]]:
+    """Run `python -m <workload>` under callgrind (plus `options`) and count every event of
+    each row it announces (`ready <pid> <label>` … `done`), with counting on only then."""
     command = [
-        "valgrind", "--tool=callgrind", "--instr-atstart=no", "--callgrind-out-file=/dev/null",
-        sys.executable, "-m", "bench.instructions", "--run", client, api, str(int(quick)),
+        "valgrind", "--tool=callgrind", *options, "--instr-atstart=no",
+        "--callgrind-out-file=/dev/null", sys.executable, "-m", *workload,
     ]  # fmt: skip
-    counts: dict[str, int] = {}
+    counts: dict[str, dict[str, int]] = {}
     with subprocess.Popen(
         command,
         stdin=subprocess.PIPE,
@@ -199,7 +197,7 @@ def _count(client: str, api: str, quick: bool) -> dict[str, int]:
         stderr=subprocess.PIPE,
         text=True,
         cwd=Path(__file__).parent.parent,
-        env={**os.environ, "PYTHONHASHSEED": "0"},
+        env={**os.environ, "PYTHONHASHSEED": str(seed)},
     ) as process:
         assert process.stdin is not None
         assert process.stdout is not None
@@ -207,19 +205,26 @@ def _count(client: str, api: str, quick: bool) -> dict[str, int]:
         while (line := stdout.readline()).startswith("ready "):
             _, pid, label = line.rstrip("\n").split(" ", 2)
             _control(pid, "-i", "on")
-            start = _total(pid)
+            start = events(pid)
             stdin.write("go\n")
             stdin.flush()
             if stdout.readline() != "done\n":
                 break
-            counts[label] = _total(pid) - start
+            end = events(pid)
+            counts[label] = {name: end[name] - start.get(name, 0) for name in end}
             _control(pid, "-i", "off")
             stdin.write("next\n")
             stdin.flush()
         _, err = process.communicate()
     if process.returncode != 0:
-        raise RuntimeError(f"callgrind run of {client} {api} failed:\n{err[-2000:]}")
+        raise RuntimeError(f"callgrind run of {' '.join(workload)} failed:\n{err[-2000:]}")
     return counts
+
+
+def _count(client: str, api: str, quick: bool) -> dict[str, int]:
+    """Instructions counted per row, in one callgrind process for `client` and `api`."""
+    rows = counted(["bench.instructions", "--run", client, api, str(int(quick))])
+    return {label: found.get("Ir", 0) for label, found in rows.items()}
 
 
 @dataclass
