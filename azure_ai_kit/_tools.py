@@ -131,27 +131,23 @@ class _Loop:
             )
         return False
 
-    def calls(self, result: ChatResult) -> list[tuple[str, Callable[..., Any] | None, Any]]:
-        """Each tool call as (call id, function or None, validated arguments or error text)."""
-        out: list[tuple[str, Callable[..., Any] | None, Any]] = []
+    def runnable(self, result: ChatResult) -> list[tuple[str, Callable[..., Any], Any]]:
+        """The tool calls to run, as (call id, function, validated arguments). A call of an
+        unknown tool, or with arguments that do not validate, is answered here with the
+        error, which the model can correct in the next round."""
+        out: list[tuple[str, Callable[..., Any], Any]] = []
         for call in result.tool_calls:
             tool = self.tools.get(call.function.name)
             if tool is None:
-                out.append((call.id, None, f"error: no tool named {call.function.name!r}"))
+                self.add_output(call.id, f"error: no tool named {call.function.name!r}")
                 continue
             try:
                 arguments = tool.arguments.model_validate_json(call.function.arguments or "{}")
             except pydantic.ValidationError as exc:
-                # Told to the model, which can correct its call in the next round.
-                out.append((call.id, None, f"error: invalid arguments: {exc}"))
+                self.add_output(call.id, f"error: invalid arguments: {exc}")
                 continue
-            out.append(
-                (
-                    call.id,
-                    tool.function,
-                    {k: getattr(arguments, k) for k in tool.arguments.model_fields},
-                )
-            )
+            values = {k: getattr(arguments, k) for k in tool.arguments.model_fields}
+            out.append((call.id, tool.function, values))
         return out
 
     def add_output(self, call_id: str, value: Any) -> None:
@@ -186,10 +182,7 @@ def run_tools(
         result = client.chat(loop.messages, model=model, tools=loop.specs, **kwargs)
         if loop.answered(result):
             return loop.result(result)
-        for call_id, function, arguments in loop.calls(result):
-            if function is None:
-                loop.add_output(call_id, arguments)
-                continue
+        for call_id, function, arguments in loop.runnable(result):
             if inspect.iscoroutinefunction(function):
                 raise TypeError(
                     f"tool {function.__name__}() is async; use arun_tools with AsyncAzureAIClient"
@@ -213,9 +206,6 @@ async def arun_tools(
         result = await client.chat(loop.messages, model=model, tools=loop.specs, **kwargs)
         if loop.answered(result):
             return loop.result(result)
-        for call_id, function, arguments in loop.calls(result):
-            if function is None:
-                loop.add_output(call_id, arguments)
-                continue
+        for call_id, function, arguments in loop.runnable(result):
             value = function(**arguments)
             loop.add_output(call_id, await value if inspect.isawaitable(value) else value)
