@@ -105,7 +105,9 @@ class Report:
             "(`python -m bench.instructions`, callgrind; about a minute, not in `make bench`).",
             "Why the timed ratios sit above the instruction ratios (cache misses: openai's",
             "own work evicts the kit's code and objects between calls) is counted in",
-            "[benchmarks-cache.md](benchmarks-cache.md) (`python -m bench.cachesim`).",
+            "[benchmarks-cache.md](benchmarks-cache.md) (`python -m bench.cachesim`); how",
+            "close to the floor of any wrapper with the kit's features the kit's `chat()` is,",
+            "in [benchmarks-floor.md](benchmarks-floor.md) (`python -m bench.floor`).",
         ]
         return lines
 
