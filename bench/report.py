@@ -158,10 +158,11 @@ class Report:
         ]
         for r in self.goodput:
             errors = ", ".join(f"{k} ×{v}" for k, v in sorted(r.errors.items())) or "–"
+            # No request completed: there is no latency to report (not NaN).
+            p50, p95 = (f"{r.p50:.2f}", f"{r.p95:.2f}") if r.latencies else ("–", "–")
             lines.append(
                 f"| {r.client} | {r.completed} | {r.failed} | {r.not_started} "
-                f"| {r.tokens_per_second:.0f} | {r.utilisation:.3f} | {r.p50:.2f} "
-                f"| {r.p95:.2f} | {errors} |"
+                f"| {r.tokens_per_second:.0f} | {r.utilisation:.3f} | {p50} | {p95} | {errors} |"
             )
         return lines
 
