@@ -106,8 +106,9 @@ class Report:
             "Why the timed ratios sit above the instruction ratios (cache misses: openai's",
             "own work evicts the kit's code and objects between calls) is counted in",
             "[benchmarks-cache.md](benchmarks-cache.md) (`python -m bench.cachesim`); how",
-            "close to the floor of any wrapper with the kit's features the kit's `chat()` is,",
-            "in [benchmarks-floor.md](benchmarks-floor.md) (`python -m bench.floor`).",
+            "near the kit's `chat()` and `stream_chat()` come to the floor of any wrapper with",
+            "the kit's features, in [benchmarks-floor.md](benchmarks-floor.md)",
+            "(`python -m bench.floor`).",
         ]
         return lines
 
