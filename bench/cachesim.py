@@ -31,13 +31,14 @@ import gc
 import os
 import platform
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from .instructions import CLIENTS, _build, _checkpoint, counted
 
-__all__ = ["CACHES", "ROWS", "main", "measure"]
+__all__ = ["CACHES", "NULL", "ROWS", "main", "measure", "run_plan"]
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks-cache.md"
 #: The simulated caches: L1 instructions, L1 data, and the last level (the per-core L2).
@@ -54,12 +55,10 @@ COLUMNS = {
 }
 
 
-def _workload(client: str) -> None:
-    """The measured process: per row, uncounted warm-up, then counted calls."""
-    plan: list[tuple[str, Any, int, int]] = [(NULL, lambda: None, 0, 0)]
-    for label, kind, chunks, calls, warm_up in ROWS:
-        plan.append((label, _build(client, "sync", kind, chunks), calls, warm_up))
-    for label, call, calls, warm_up in plan:
+def run_plan(plan: list[tuple[str, Callable[[], Any], int, int]]) -> None:
+    """In the measured process: per (label, call, counted calls, warm-up calls), the
+    uncounted warm-up, then the counted calls between two checkpoints; then exit."""
+    for label, call, calls, warm_up in [(NULL, lambda: None, 0, 0), *plan]:
         for _ in range(warm_up):
             call()
         gc.collect()
@@ -69,7 +68,17 @@ def _workload(client: str) -> None:
             call()
         _checkpoint("done")
         gc.enable()
-    os._exit(0)
+    os._exit(0)  # interpreter teardown is not the calls' cost
+
+
+def _workload(client: str) -> None:
+    """The measured process: per row, uncounted warm-up, then counted calls."""
+    run_plan(
+        [
+            (label, _build(client, "sync", kind, chunks), calls, warm_up)
+            for label, kind, chunks, calls, warm_up in ROWS
+        ]
+    )
 
 
 def _count(client: str, seed: int) -> dict[str, dict[str, int]]:

@@ -33,7 +33,6 @@ Needs `valgrind` (with `callgrind_control`) on PATH.
 from __future__ import annotations
 
 import argparse
-import gc
 import math
 import os
 import platform
@@ -73,9 +72,9 @@ from ._canned import (
     record,
     stream,
 )
-from .cachesim import CACHES, SEEDS
+from .cachesim import CACHES, NULL, SEEDS, run_plan
 from .contenders import STREAM_USAGE, SYNC_BUILDERS, SyncCall, legacy_http
-from .instructions import _checkpoint, counted
+from .instructions import counted
 from .overhead import _measure_mode, _sync_runner
 
 __all__ = ["CLIENTS", "ROWS", "floor_chat", "floor_stream", "main", "measure", "raw_chat"]
@@ -84,7 +83,6 @@ DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks-floor.md"
 FLOOR = "one-function floor"
 RAW = "openai, raw response"
 CLIENTS = ("openai", RAW, FLOOR, "azure-ai-kit")
-NULL = "nothing"
 #: (row, streamed, counted calls, warm-up calls), as in `bench/cachesim.py`
 ROWS = (("sync", False, 20, 50), ("sync stream", True, 10, 30))
 PAIRS = 41  # the floor and the kit are a few points apart: more pairs than bench.overhead
@@ -136,6 +134,39 @@ def raw_chat(transport: httpx.MockTransport, streamed: bool) -> SyncCall:
     return call
 
 
+def _result(
+    wanted: dict[str, str],
+    label: str,
+    choices: list[Choice],
+    usage: Usage,
+    model: str | None,
+    prompt_filter: ContentFilterReport | None,
+    raw: Any,
+) -> ChatResult:
+    # The kit's ChatResult, filled at once: no intermediate `Served` as the kit builds.
+    first = choices[0] if choices else Choice()
+    return built(
+        ChatResult,
+        {
+            "deployment": DEPLOYMENT,
+            "endpoint": ENDPOINT,
+            "region": wanted.get("region"),
+            "request_id": wanted.get("request_id") or wanted.get("x-request-id"),
+            "attempts": (Attempt(label, 200, None, 0.0),),
+            "text": first.text,
+            "finish_reason": first.finish_reason,
+            "usage": usage,
+            "model": model or None,
+            "prompt_filter": prompt_filter,
+            "completion_filter": first.content_filter,
+            "choices": tuple(choices),
+            "raw": raw,
+            "parsed": None,
+            "refusal": None,
+        },
+    )
+
+
 def floor_chat(transport: httpx.MockTransport) -> Callable[[Any], ChatResult]:
     """The floor: `chat(prompt)` in one function, over `transport` (see the module docstring)."""
     create = _raw_create(transport)
@@ -172,29 +203,10 @@ def floor_chat(transport: httpx.MockTransport) -> Callable[[Any], ChatResult]:
             )
             for c in completion.choices
         ]
-        first = choices[0] if choices else Choice()
         usage = Usage.from_openai(completion.usage)
         ledger.record(label, DEPLOYMENT, "chat", usage)
-        return built(
-            ChatResult,
-            {
-                "deployment": DEPLOYMENT,
-                "endpoint": ENDPOINT,
-                "region": wanted.get("region"),
-                "request_id": wanted.get("request_id") or wanted.get("x-request-id"),
-                "attempts": (Attempt(label, 200, None, 0.0),),
-                "text": first.text,
-                "finish_reason": first.finish_reason,
-                "usage": usage,
-                "model": completion.model or None,
-                "prompt_filter": prompt_filter_from(completion.__pydantic_extra__),
-                "completion_filter": first.content_filter,
-                "choices": tuple(choices),
-                "raw": completion,
-                "parsed": None,
-                "refusal": None,
-            },
-        )
+        prompt_filter = prompt_filter_from(completion.__pydantic_extra__)
+        return _result(wanted, label, choices, usage, completion.model, prompt_filter, completion)
 
     return chat
 
@@ -293,30 +305,8 @@ def floor_stream(transport: httpx.MockTransport) -> Callable[[Any, list[Any]], I
             )
             for index in sorted(texts)
         ]
-        first = choices[0] if choices else Choice()
         ledger.record(label, DEPLOYMENT, "chat", usage)
-        out.append(
-            built(
-                ChatResult,
-                {
-                    "deployment": DEPLOYMENT,
-                    "endpoint": ENDPOINT,
-                    "region": wanted.get("region"),
-                    "request_id": wanted.get("request_id") or wanted.get("x-request-id"),
-                    "attempts": (Attempt(label, 200, None, 0.0),),
-                    "text": first.text,
-                    "finish_reason": first.finish_reason,
-                    "usage": usage,
-                    "model": model,
-                    "prompt_filter": prompt_filter,
-                    "completion_filter": first.content_filter,
-                    "choices": tuple(choices),
-                    "raw": None,
-                    "parsed": None,
-                    "refusal": None,
-                },
-            )
-        )
+        out.append(_result(wanted, label, choices, usage, model, prompt_filter, None))
 
     return stream_chat
 
@@ -366,22 +356,13 @@ def _calls(streamed: bool) -> dict[str, SyncCall]:
 
 def _workload() -> None:
     """The measured process: each row's clients, counted in turn."""
-    plan: list[tuple[str, Callable[[], Any], int, int]] = [(NULL, lambda: None, 0, 0)]
-    for row, streamed, calls, warm_up in ROWS:
-        plan += [
-            (f"{row}: {name}", call, calls, warm_up) for name, call in _calls(streamed).items()
+    run_plan(
+        [
+            (f"{row}: {name}", call, calls, warm_up)
+            for row, streamed, calls, warm_up in ROWS
+            for name, call in _calls(streamed).items()
         ]
-    for label, call, calls, warm_up in plan:
-        for _ in range(warm_up):
-            call()
-        gc.collect()
-        gc.disable()
-        _checkpoint(f"ready {os.getpid()} {label}")
-        for _ in range(calls):
-            call()
-        _checkpoint("done")
-        gc.enable()
-    os._exit(0)
+    )
 
 
 Found = dict[tuple[str, str], dict[str, float]]
