@@ -134,6 +134,19 @@ def raw_chat(transport: httpx.MockTransport, streamed: bool) -> SyncCall:
     return call
 
 
+def _succeeded(headers: Any, h: _Health, lock: threading.Lock) -> dict[str, str]:
+    """Read the wanted headers in one pass and record the success under the lock."""
+    wanted = {}
+    for _, name, value in headers._list:
+        if name in _WANTED:
+            wanted[_WANTED[name]] = value.decode("latin-1")
+    with lock:
+        h.failures, h.until = 0, -math.inf
+        h.remaining_tokens = int(wanted.get("tokens") or 0) or None
+        h.remaining_requests = int(wanted.get("requests") or 0) or None
+    return wanted
+
+
 def _result(
     wanted: dict[str, str],
     label: str,
@@ -183,14 +196,7 @@ def floor_chat(transport: httpx.MockTransport) -> Callable[[Any], ChatResult]:
                 raise RuntimeError("cooling down")  # the kit would wait or fail over here
         raw = create(model=DEPLOYMENT, messages=messages, **options)
         completion = raw.parse()
-        wanted = {}
-        for _, name, value in raw.headers._list:
-            if name in _WANTED:
-                wanted[_WANTED[name]] = value.decode("latin-1")
-        with lock:
-            h.failures, h.until = 0, -math.inf
-            h.remaining_tokens = int(wanted.get("tokens") or 0) or None
-            h.remaining_requests = int(wanted.get("requests") or 0) or None
+        wanted = _succeeded(raw.headers, h, lock)
         choices = [
             built(
                 Choice,
@@ -243,12 +249,7 @@ def floor_stream(transport: httpx.MockTransport) -> Callable[[Any, list[Any]], I
                 raise RuntimeError("cooling down")
         raw = create(model=DEPLOYMENT, messages=messages, stream=True, **STREAM_USAGE, **options)
         chunks = raw.parse()
-        wanted = {}
-        for _, name, value in raw.headers._list:
-            if name in _WANTED:
-                wanted[_WANTED[name]] = value.decode("latin-1")
-        with lock:
-            h.failures, h.until = 0, -math.inf
+        wanted = _succeeded(raw.headers, h, lock)
         watch = _Watched()
         with lock:
             watched.add(watch)
