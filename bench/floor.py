@@ -1,7 +1,8 @@
 """How low a wrapper's per-call cost can go: the kit beside a one-function floor.
 
-For a plain chat call and a streamed one, the floor does in one straight function the work
-any wrapper with the kit's features must do on a success, and nothing else:
+For a plain chat call and a streamed one, the floor does in one straight function (with two
+small helpers the two share: read the headers, build the result) the work any wrapper with
+the kit's features must do on a success, and nothing else:
 
 - shape the request (the prompt as a message list, the options as a dict);
 - check the deployment's health under a lock, as a router must;
@@ -416,13 +417,13 @@ def report(found: Found, seconds: float) -> str:
         "the kit's features does on a successful call (shape the request, check and record",
         "the deployment's health under a lock, read Azure's headers, build the same typed",
         "`ChatResult`, add to the usage ledger; for a stream also register a stall watch and",
-        "fold each chunk), written as one straight function with no retry loop, failover,",
-        "pacing or telemetry hook. Both return equal results (and a stream equal chunks) on",
-        f"the same canned reply; streams carry {STREAM_CHUNKS} JSON events. Timed: median of",
-        f"{PAIRS} paired batches against plain openai, with the smallest and largest pair; the",
-        "timed ratios of two runs differ by a few points on this shared VM. Counted",
-        "(repeatable): callgrind, instructions and L2 misses per call under its cache",
-        f"simulator, the mean of {len(SEEDS)} hash seeds.",
+        "fold each chunk), written as one straight function (two small helpers aside) with no",
+        "retry loop, failover, pacing or telemetry hook. Both return equal results (and a",
+        f"stream equal chunks) on the same canned reply; streams carry {STREAM_CHUNKS} JSON",
+        f"events. Timed: median of {PAIRS} paired batches against plain openai, with the",
+        "smallest and largest pair; the timed ratios of two runs differ by a few points on",
+        "this shared VM. Counted (repeatable): callgrind, instructions and L2 misses per call",
+        f"under its cache simulator, the mean of {len(SEEDS)} hash seeds.",
         "",
         "| Row | Client | timed ratio to openai | min | max | instructions | ratio "
         "| L2 misses | more than openai |",
